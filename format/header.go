@@ -1,0 +1,25 @@
+package format
+
+// Version of the trace format written by this package. A reader refuses a
+// trace whose major version is newer than MajorVersion (ErrVersion).
+const (
+	MajorVersion = 1
+	MinorVersion = 0
+)
+
+// Fact is one key/value fact about the recording host or the recording.
+type Fact struct {
+	Key, Value string
+}
+
+// Header is the first record of a trace: what was run and how.
+type Header struct {
+	Major, Minor uint16   // format version (set by the Writer)
+	Program      string   // the program as given on the command line
+	Path         string   // the resolved path of the executable
+	Argv         []string // argv of the initial process
+	Envp         []string // environment of the initial process
+	Cwd          string   // working directory at start
+	Stops        string   // stop policy: "syscall", "signal" or "step"
+	Facts        []Fact   // host facts (uname, uid, ...), in a fixed order
+}
