@@ -1,0 +1,89 @@
+package format
+
+import (
+	"fmt"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// compressor turns a raw payload into the stored bytes of a frame. The
+// Writer holds one for its life; WithCompression chooses it.
+type compressor interface {
+	codec() uint8
+	compress(dst, src []byte) []byte
+	close()
+}
+
+type noneCompressor struct{}
+
+func (noneCompressor) codec() uint8                    { return CodecNone }
+func (noneCompressor) compress(dst, src []byte) []byte { return append(dst, src...) }
+func (noneCompressor) close()                          {}
+
+type zstdCompressor struct{ enc *zstd.Encoder }
+
+func newZstdCompressor() (*zstdCompressor, error) {
+	// One goroutine and no zstd frame checksum (the frame has CRC-32C):
+	// EncodeAll is then a pure function of its input.
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithEncoderCRC(false),
+		zstd.WithZeroFrames(true),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("format: zstd encoder: %w", err)
+	}
+	return &zstdCompressor{enc: enc}, nil
+}
+
+func (z *zstdCompressor) codec() uint8                    { return CodecZstd }
+func (z *zstdCompressor) compress(dst, src []byte) []byte { return z.enc.EncodeAll(src, dst) }
+func (z *zstdCompressor) close()                          { z.enc.Close() }
+
+// decompressor undoes any codec a frame may name. The zstd decoder is made
+// on first use and kept for the Reader's life.
+type decompressor struct {
+	dec *zstd.Decoder
+}
+
+// decompress returns the raw payload, exactly raw bytes long (raw has been
+// checked against the limits by the caller).
+func (d *decompressor) decompress(codecID uint8, src []byte, raw int) ([]byte, error) {
+	switch codecID {
+	case CodecNone:
+		if len(src) != raw {
+			return nil, fmt.Errorf("stored length %d != raw length %d", len(src), raw)
+		}
+		return src, nil
+	case CodecZstd:
+		if d.dec == nil {
+			dec, err := zstd.NewReader(nil,
+				zstd.WithDecoderConcurrency(1),
+				zstd.WithDecoderMaxMemory(MaxBlobSize),
+			)
+			if err != nil {
+				return nil, fmt.Errorf("zstd decoder: %w", err)
+			}
+			d.dec = dec
+		}
+		// Allocate as the output grows, not from the claimed length: a
+		// hostile frame cannot make us allocate more than it decodes to.
+		out, err := d.dec.DecodeAll(src, make([]byte, 0, min(raw, 1<<20)))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %v", err)
+		}
+		if len(out) != raw {
+			return nil, fmt.Errorf("decompressed %d bytes, want %d", len(out), raw)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown codec %d", codecID)
+}
+
+func (d *decompressor) close() {
+	if d.dec != nil {
+		d.dec.Close()
+		d.dec = nil
+	}
+}
