@@ -1,0 +1,248 @@
+package machine
+
+// Guest memory access from the executor: a direct-mapped software TLB for
+// the fast path, and a slow path that checks protections, breaks
+// copy-on-write, invalidates decoded code and checks data breakpoints.
+
+func (c *CPU) flushTLB() {
+	for i := range c.rtlb {
+		c.rtlb[i].pn = ^uint64(0)
+		c.rtlb[i].buf = nil
+		c.wtlb[i].pn = ^uint64(0)
+		c.wtlb[i].buf = nil
+	}
+	c.tlbGen = c.Mem.gen
+	c.fetchPN = ^uint64(0)
+}
+
+var sizeMask = [17]uint64{0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ^uint64(0)}
+
+func (c *CPU) pfault(addr uint64, acc Access) bool {
+	if !canonical(addr) {
+		c.pend = Exit{Reason: ExitGP}
+		return false
+	}
+	c.pend = Exit{Reason: ExitPageFault, Addr: addr, Access: acc}
+	return false
+}
+
+// rd loads size (1, 2, 4 or 8) bytes at addr.
+func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
+	pn := addr >> 12
+	off := addr & 0xfff
+	e := &c.rtlb[pn&(tlbSize-1)]
+	if e.pn == pn && off+uint64(size) <= PageSize {
+		b := e.buf.b[off:]
+		switch size {
+		case 8:
+			return le.Uint64(b), true
+		case 4:
+			return uint64(le.Uint32(b)), true
+		case 2:
+			return uint64(le.Uint16(b)), true
+		default:
+			return uint64(b[0]), true
+		}
+	}
+	var buf [8]byte
+	if !c.rdSlow(addr, buf[:size]) {
+		return 0, false
+	}
+	return le.Uint64(buf[:]), true
+}
+
+// wr stores the low size (1, 2, 4 or 8) bytes of v at addr.
+func (c *CPU) wr(addr uint64, size uint8, v uint64) bool {
+	pn := addr >> 12
+	off := addr & 0xfff
+	e := &c.wtlb[pn&(tlbSize-1)]
+	if e.pn == pn && off+uint64(size) <= PageSize {
+		b := e.buf.b[off:]
+		switch size {
+		case 8:
+			le.PutUint64(b, v)
+		case 4:
+			le.PutUint32(b, uint32(v))
+		case 2:
+			le.PutUint16(b, uint16(v))
+		default:
+			b[0] = byte(v)
+		}
+		return true
+	}
+	var buf [8]byte
+	le.PutUint64(buf[:], v)
+	return c.wrSlow(addr, buf[:size])
+}
+
+// rdBytes loads len(b) bytes at addr.
+func (c *CPU) rdBytes(addr uint64, b []byte) bool {
+	pn := addr >> 12
+	off := addr & 0xfff
+	e := &c.rtlb[pn&(tlbSize-1)]
+	if e.pn == pn && off+uint64(len(b)) <= PageSize {
+		copy(b, e.buf.b[off:])
+		return true
+	}
+	return c.rdSlow(addr, b)
+}
+
+// wrBytes stores b at addr.
+func (c *CPU) wrBytes(addr uint64, b []byte) bool {
+	pn := addr >> 12
+	off := addr & 0xfff
+	e := &c.wtlb[pn&(tlbSize-1)]
+	if e.pn == pn && off+uint64(len(b)) <= PageSize {
+		copy(e.buf.b[off:], b)
+		return true
+	}
+	return c.wrSlow(addr, b)
+}
+
+func (c *CPU) rdSlow(addr uint64, b []byte) bool {
+	m := c.Mem
+	if c.tlbGen != m.gen {
+		c.flushTLB()
+	}
+	end := addr + uint64(len(b))
+	for a := addr; a < end || a == addr; {
+		_, prot, mapped := m.lookup(a >> 12)
+		if !mapped || prot&ProtRead == 0 || !canonical(a) {
+			return c.pfault(a, AccessRead)
+		}
+		a = (a | 0xfff) + 1
+		if a == 0 {
+			break
+		}
+	}
+	if c.watchOn {
+		c.watch(addr, uint64(len(b)), false)
+	}
+	for i := 0; i < len(b); {
+		a := addr + uint64(i)
+		p, _, _ := m.lookup(a >> 12)
+		buf := zeroBuf
+		if p != nil {
+			buf = p.buf
+		}
+		off := a & 0xfff
+		n := copy(b[i:], buf.b[off:])
+		i += n
+		if !c.watchOn {
+			e := &c.rtlb[(a>>12)&(tlbSize-1)]
+			e.pn = a >> 12
+			e.buf = buf
+		}
+	}
+	return true
+}
+
+func (c *CPU) wrSlow(addr uint64, b []byte) bool {
+	m := c.Mem
+	if c.tlbGen != m.gen {
+		c.flushTLB()
+	}
+	end := addr + uint64(len(b))
+	for a := addr; a < end || a == addr; {
+		_, prot, mapped := m.lookup(a >> 12)
+		if !mapped || prot&ProtWrite == 0 || !canonical(a) {
+			return c.pfault(a, AccessWrite)
+		}
+		a = (a | 0xfff) + 1
+		if a == 0 {
+			break
+		}
+	}
+	if c.watchOn {
+		c.watch(addr, uint64(len(b)), true)
+	}
+	for i := 0; i < len(b); {
+		a := addr + uint64(i)
+		_, prot, _ := m.lookup(a >> 12)
+		p := m.writable(a>>12, prot)
+		if c.tlbGen != m.gen {
+			c.flushTLB()
+		}
+		off := a & 0xfff
+		n := copy(p.buf.b[off:], b[i:])
+		i += n
+		if !c.watchOn {
+			e := &c.wtlb[(a>>12)&(tlbSize-1)]
+			e.pn = a >> 12
+			e.buf = p.buf
+			if prot&ProtRead != 0 {
+				r := &c.rtlb[(a>>12)&(tlbSize-1)]
+				r.pn = a >> 12
+				r.buf = p.buf
+			}
+		}
+	}
+	return true
+}
+
+// probeW checks that [addr, addr+n) is writable without writing it.
+func (c *CPU) probeW(addr, n uint64) bool {
+	m := c.Mem
+	end := addr + n
+	for a := addr; a < end || a == addr; {
+		_, prot, mapped := m.lookup(a >> 12)
+		if !mapped || prot&ProtWrite == 0 || !canonical(a) {
+			return c.pfault(a, AccessWrite)
+		}
+		a = (a | 0xfff) + 1
+		if a == 0 {
+			break
+		}
+	}
+	return true
+}
+
+// watch records data breakpoint hits of an access in c.dr6hit.
+func (c *CPU) watch(addr, n uint64, write bool) {
+	dr7 := c.DR[7]
+	for i := 0; i < 4; i++ {
+		if dr7>>(2*i)&3 == 0 {
+			continue
+		}
+		rw := dr7 >> (16 + 4*i) & 3
+		if rw == 0 || rw == 2 || (rw == 1 && !write) {
+			continue
+		}
+		l := [4]uint64{1, 2, 8, 4}[dr7>>(18+4*i)&3]
+		start := c.DR[i] &^ (l - 1)
+		if addr < start+l && start < addr+n {
+			c.dr6hit |= 1 << i
+		}
+	}
+}
+
+// setupDebug derives the debug fast-path switches from DR7.
+func (c *CPU) setupDebug() {
+	dr7 := c.DR[7]
+	c.watchOn, c.execBPOn = false, false
+	for i := 0; i < 4; i++ {
+		if dr7>>(2*i)&3 == 0 {
+			continue
+		}
+		if dr7>>(16+4*i)&3 == 0 {
+			c.execBPOn = true
+		} else {
+			c.watchOn = true
+		}
+	}
+	if c.watchOn {
+		c.flushTLB()
+	}
+}
+
+// execBreak reports execute breakpoints matching rip, as DR6 bits.
+func (c *CPU) execBreak(rip uint64) uint64 {
+	dr7 := c.DR[7]
+	var hit uint64
+	for i := 0; i < 4; i++ {
+		if dr7>>(2*i)&3 != 0 && dr7>>(16+4*i)&3 == 0 && c.DR[i] == rip {
+			hit |= 1 << i
+		}
+	}
+	return hit
+}

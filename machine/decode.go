@@ -1,0 +1,464 @@
+package machine
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/arch/x86/x86asm"
+)
+
+// Operand kinds of a decoded instruction.
+const (
+	akNone uint8 = iota
+	akReg        // general register Regs[reg], size bytes
+	akRegH       // AH, CH, DH, BH: bits 8-15 of Regs[reg]
+	akMem        // the instruction's memory operand, size bytes
+	akImm        // the instruction's immediate (imm), size bytes
+	akXMM        // xmm[reg]
+	akST         // x87 ST(reg)
+	akSeg        // segment register (reg: 0 ES .. 5 GS)
+)
+
+type arg struct {
+	kind, reg, size uint8
+}
+
+// dinst is a decoded instruction: what the executor needs, with no
+// interfaces or pointers. The op is an x86asm.Op value, or one of the op*
+// extras below for forms x86asm does not know.
+type dinst struct {
+	op    uint16
+	len   uint8
+	osz   uint8 // operand size in bytes from prefixes (2, 4 or 8)
+	cc    uint8 // condition code of Jcc/SETcc/CMOVcc; sub-kind for others
+	rep   uint8 // 0, 0xf3 or 0xf2 (last one wins)
+	narg  uint8
+	seg   uint8 // 0 none, 1 FS, 2 GS
+	base  int8  // -1 none
+	index int8  // -1 none
+	scale uint8 // shift count 0..3
+	a32   bool  // 32-bit address size
+	x87   uint16
+	args  [4]arg
+	disp  int64 // displacement; for RIP-relative, the absolute address
+	imm   uint64
+	imm2  uint64
+}
+
+// Extra ops beyond x86asm's table.
+const (
+	opENDBR  = 0x7f00 + iota // endbr64/endbr32: a nop
+	opRDSEED                 // rdseed r
+	opHINTNOP                // 0F 18-1F reserved hint nops
+)
+
+const opRDTSCP = uint16(x86asm.RDTSCP)
+
+// codePage caches decoded instructions of one page by offset.
+type codePage struct {
+	idx   [PageSize]uint16 // 1 + index into insts, 0 not decoded
+	insts []dinst
+}
+
+func gpr(r x86asm.Reg) (a arg, ok bool) {
+	switch {
+	case r >= x86asm.AL && r <= x86asm.BL:
+		return arg{akReg, uint8(r - x86asm.AL), 1}, true
+	case r >= x86asm.AH && r <= x86asm.BH:
+		return arg{akRegH, uint8(r - x86asm.AH), 1}, true
+	case r >= x86asm.SPB && r <= x86asm.R15B:
+		return arg{akReg, uint8(r-x86asm.SPB) + 4, 1}, true
+	case r >= x86asm.AX && r <= x86asm.R15W:
+		return arg{akReg, uint8(r - x86asm.AX), 2}, true
+	case r >= x86asm.EAX && r <= x86asm.R15L:
+		return arg{akReg, uint8(r - x86asm.EAX), 4}, true
+	case r >= x86asm.RAX && r <= x86asm.R15:
+		return arg{akReg, uint8(r - x86asm.RAX), 8}, true
+	case r >= x86asm.X0 && r <= x86asm.X15:
+		return arg{akXMM, uint8(r - x86asm.X0), 16}, true
+	case r >= x86asm.F0 && r <= x86asm.F7:
+		return arg{akST, uint8(r - x86asm.F0), 10}, true
+	case r >= x86asm.ES && r <= x86asm.GS:
+		return arg{akSeg, uint8(r - x86asm.ES), 2}, true
+	}
+	return arg{}, false
+}
+
+// addrReg maps a base or index register of a memory operand.
+func addrReg(r x86asm.Reg) (int8, bool) {
+	switch {
+	case r == 0:
+		return -1, true
+	case r >= x86asm.EAX && r <= x86asm.R15L:
+		return int8(r - x86asm.EAX), true
+	case r >= x86asm.RAX && r <= x86asm.R15:
+		return int8(r - x86asm.RAX), true
+	}
+	return -1, false
+}
+
+// prefixes is the legacy/REX prefix scan of an instruction.
+type prefixes struct {
+	n        int // bytes of prefixes (legacy + REX)
+	opsize   bool
+	addrsize bool
+	rep      uint8
+	seg      uint8
+	rex      uint8
+}
+
+func scanPrefixes(b []byte) (p prefixes) {
+	for i := 0; i < len(b) && i < 15; i++ {
+		switch x := b[i]; x {
+		case 0x66:
+			p.opsize = true
+		case 0x67:
+			p.addrsize = true
+		case 0xf2, 0xf3:
+			p.rep = x
+		case 0x64:
+			p.seg = 1
+		case 0x65:
+			p.seg = 2
+		case 0x26, 0x2e, 0x36, 0x3e:
+			p.seg = 0
+		case 0xf0:
+		default:
+			p.rex = 0
+			if x&0xf0 == 0x40 {
+				p.rex = x
+				if i+1 < len(b) && b[i+1]&0xf0 == 0x40 {
+					continue // a REX prefix followed by another is ignored
+				}
+				p.n = i + 1
+				return
+			}
+			p.n = i
+			return
+		}
+		p.rex = 0
+	}
+	p.n = len(b)
+	return
+}
+
+// modrmLen returns the length of a ModRM operand (ModRM, SIB,
+// displacement) starting at b, or 0 if b is too short.
+func modrmLen(b []byte, addr32 bool) int {
+	_ = addr32
+	if len(b) < 1 {
+		return 0
+	}
+	mod, rm := b[0]>>6, b[0]&7
+	n := 1
+	if mod != 3 && rm == 4 {
+		if len(b) < 2 {
+			return 0
+		}
+		n++
+		if mod == 0 && b[1]&7 == 5 {
+			n += 4
+		}
+	}
+	switch mod {
+	case 0:
+		if rm == 5 {
+			n += 4
+		}
+	case 1:
+		n++
+	case 2:
+		n += 4
+	}
+	if n > len(b) {
+		return 0
+	}
+	return n
+}
+
+// decodeErr classifies a failed decode.
+type decodeErr uint8
+
+const (
+	decOK decodeErr = iota
+	decUD
+	decTruncated
+)
+
+// decode decodes the instruction in b at guest address addr into d.
+func decode(b []byte, addr uint64, d *dinst) decodeErr {
+	*d = dinst{base: -1, index: -1}
+	p := scanPrefixes(b)
+	if p.n >= len(b) {
+		if len(b) >= 15 {
+			return decUD
+		}
+		return decTruncated
+	}
+	d.rep = p.rep
+	d.seg = p.seg
+	d.a32 = p.addrsize
+	switch {
+	case p.rex&8 != 0:
+		d.osz = 8
+	case p.opsize:
+		d.osz = 2
+	default:
+		d.osz = 4
+	}
+	op := b[p.n:]
+	switch op[0] {
+	case 0xc4, 0xc5, 0x62: // VEX, EVEX: no AVX
+		if p.rex == 0 {
+			return decUD
+		}
+	}
+	if op[0] == 0x0f {
+		if len(op) < 3 {
+			return decTruncated
+		}
+		switch {
+		case op[1] == 0x1e && p.rep == 0xf3 && (op[2] == 0xfa || op[2] == 0xfb):
+			d.op = opENDBR
+			d.len = uint8(p.n + 3)
+			return decOK
+		case op[1] == 0xc7 && op[2]>>6 == 3 && (op[2]>>3)&7 >= 6:
+			if (op[2]>>3)&7 == 7 {
+				d.op = opRDSEED
+			} else {
+				d.op = uint16(x86asm.RDRAND)
+			}
+			d.args[0] = arg{akReg, op[2]&7 | (p.rex&1)<<3, d.osz}
+			d.narg = 1
+			d.len = uint8(p.n + 3)
+			return decOK
+		case op[1] >= 0x18 && op[1] <= 0x1f && (op[1] != 0x18 || op[2]>>6 == 3):
+			n := modrmLen(op[2:], p.addrsize)
+			if n == 0 {
+				return decTruncated
+			}
+			if p.n+2+n > 15 {
+				return decUD
+			}
+			d.op = opHINTNOP
+			d.len = uint8(p.n + 2 + n)
+			return decOK
+		}
+	}
+	inst, err := x86asm.Decode(b, 64)
+	if err != nil {
+		if err == x86asm.ErrTruncated && len(b) < 15 {
+			return decTruncated
+		}
+		return decUD
+	}
+	if inst.Op == 0 || inst.Len > 15 {
+		if len(b) < 15 && inst.Len >= len(b) {
+			return decTruncated
+		}
+		return decUD
+	}
+	d.op = uint16(inst.Op)
+	d.len = uint8(inst.Len)
+	if inst.Op >= x86asm.JA && inst.Op <= x86asm.JS || inst.Op >= x86asm.CMOVA && inst.Op <= x86asm.CMOVS || inst.Op >= x86asm.SETA && inst.Op <= x86asm.SETS {
+		d.cc = ccOf(inst.Op)
+	}
+	// x87 opcode: first opcode byte's low 3 bits and ModRM, as FOP.
+	if o := op[0]; o >= 0xd8 && o <= 0xdf && len(op) > 1 {
+		d.x87 = uint16(o&7)<<8 | uint16(op[1])
+	}
+	next := addr + uint64(inst.Len)
+	nimm := 0
+	for i, a := range inst.Args {
+		if a == nil || i >= 4 {
+			break
+		}
+		switch a := a.(type) {
+		case x86asm.Reg:
+			g, ok := gpr(a)
+			if !ok {
+				return decUD
+			}
+			d.args[i] = g
+		case x86asm.Mem:
+			base, ok1 := addrReg(a.Base)
+			index, ok2 := addrReg(a.Index)
+			if a.Base == x86asm.RIP || a.Base == x86asm.EIP {
+				base = -1
+				ok1 = true
+				d.disp = int64(next) + a.Disp
+				if a.Base == x86asm.EIP {
+					d.disp = int64(uint32(d.disp))
+				}
+			} else {
+				d.disp = a.Disp
+			}
+			if !ok1 || !ok2 {
+				return decUD
+			}
+			d.base, d.index = base, index
+			switch a.Scale {
+			case 2:
+				d.scale = 1
+			case 4:
+				d.scale = 2
+			case 8:
+				d.scale = 3
+			}
+			switch a.Segment {
+			case x86asm.FS:
+				d.seg = 1
+			case x86asm.GS:
+				d.seg = 2
+			}
+			sz := inst.MemBytes
+			if sz > 255 {
+				sz = 0
+			}
+			d.args[i] = arg{akMem, 0, uint8(sz)}
+		case x86asm.Imm:
+			if nimm == 0 {
+				d.imm = uint64(a)
+			} else {
+				d.imm2 = uint64(a)
+			}
+			nimm++
+			d.args[i] = arg{akImm, 0, 0}
+		case x86asm.Rel:
+			d.imm = next + uint64(int64(a))
+			d.args[i] = arg{akImm, 0, 8}
+		default:
+			return decUD
+		}
+		d.narg = uint8(i + 1)
+	}
+	// Immediates take the size of the first operand.
+	for i := 0; i < int(d.narg); i++ {
+		if d.args[i].kind == akImm && d.args[i].size == 0 {
+			if d.narg > 1 && i > 0 {
+				d.args[i].size = d.args[0].size
+			} else {
+				d.args[i].size = d.osz
+			}
+		}
+	}
+	return decOK
+}
+
+func isString(op x86asm.Op) bool {
+	switch op {
+	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ,
+		x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ,
+		x86asm.LODSB, x86asm.LODSW, x86asm.LODSD, x86asm.LODSQ,
+		x86asm.SCASB, x86asm.SCASW, x86asm.SCASD, x86asm.SCASQ,
+		x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ:
+		return true
+	}
+	return false
+}
+
+func ccOf(op x86asm.Op) uint8 {
+	switch op {
+	case x86asm.JO, x86asm.CMOVO, x86asm.SETO:
+		return 0
+	case x86asm.JNO, x86asm.CMOVNO, x86asm.SETNO:
+		return 1
+	case x86asm.JB, x86asm.CMOVB, x86asm.SETB:
+		return 2
+	case x86asm.JAE, x86asm.CMOVAE, x86asm.SETAE:
+		return 3
+	case x86asm.JE, x86asm.CMOVE, x86asm.SETE:
+		return 4
+	case x86asm.JNE, x86asm.CMOVNE, x86asm.SETNE:
+		return 5
+	case x86asm.JBE, x86asm.CMOVBE, x86asm.SETBE:
+		return 6
+	case x86asm.JA, x86asm.CMOVA, x86asm.SETA:
+		return 7
+	case x86asm.JS, x86asm.CMOVS, x86asm.SETS:
+		return 8
+	case x86asm.JNS, x86asm.CMOVNS, x86asm.SETNS:
+		return 9
+	case x86asm.JP, x86asm.CMOVP, x86asm.SETP:
+		return 10
+	case x86asm.JNP, x86asm.CMOVNP, x86asm.SETNP:
+		return 11
+	case x86asm.JL, x86asm.CMOVL, x86asm.SETL:
+		return 12
+	case x86asm.JGE, x86asm.CMOVGE, x86asm.SETGE:
+		return 13
+	case x86asm.JLE, x86asm.CMOVLE, x86asm.SETLE:
+		return 14
+	case x86asm.JG, x86asm.CMOVG, x86asm.SETG:
+		return 15
+	}
+	return 0
+}
+
+// fetch returns the decoded instruction at rip, decoding it on a cache
+// miss. On failure it records the exit in c.pend.
+func (c *CPU) fetch(rip uint64) (*dinst, bool) {
+	m := c.Mem
+	if !canonical(rip) {
+		c.pend = Exit{Reason: ExitGP}
+		return nil, false
+	}
+	pn := rip / PageSize
+	p, prot, mapped := m.lookup(pn)
+	if !mapped || prot&ProtExec == 0 {
+		c.pend = Exit{Reason: ExitPageFault, Addr: rip, Access: AccessExec}
+		return nil, false
+	}
+	if p == nil {
+		p = m.materialize(pn, prot)
+	}
+	if p.code == nil {
+		p.code = &codePage{}
+		m.gen++
+	}
+	if c.tlbGen != m.gen {
+		c.flushTLB()
+	}
+	cp := p.code
+	c.fetchPN = pn
+	c.fetchCP = cp
+	off := rip % PageSize
+	if ix := cp.idx[off]; ix != 0 {
+		return &cp.insts[ix-1], true
+	}
+	var buf [15]byte
+	n := copy(buf[:], p.buf.b[off:])
+	cut := false
+	if n < 15 {
+		np, nprot, nmapped := m.lookup(pn + 1)
+		if nmapped && nprot&ProtExec != 0 && canonical(rip+uint64(n)) {
+			if np != nil {
+				copy(buf[n:], np.buf.b[:])
+			}
+			n = 15
+		} else {
+			cut = true
+		}
+	}
+	d := &c.scratch
+	switch decode(buf[:n], rip, d) {
+	case decTruncated:
+		if cut {
+			c.pend = Exit{Reason: ExitPageFault, Addr: (pn + 1) * PageSize, Access: AccessExec}
+		} else {
+			c.pend = Exit{Reason: ExitUD}
+		}
+		return nil, false
+	case decUD:
+		c.pend = Exit{Reason: ExitUD}
+		return nil, false
+	}
+	if off+uint64(d.len) > PageSize {
+		return d, true // straddles a page: not cached
+	}
+	cp.insts = append(cp.insts, *d)
+	cp.idx[off] = uint16(len(cp.insts))
+	return &cp.insts[len(cp.insts)-1], true
+}
+
+// le is shorthand for little-endian access.
+var le = binary.LittleEndian

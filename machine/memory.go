@@ -1,0 +1,462 @@
+package machine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"slices"
+	"sort"
+)
+
+// pageBuf is the backing store of one guest page. It is shared copy-on-write
+// between the clones of a Memory and the dirty-tracking snapshot; refs counts
+// the owners, and a buffer is written in place only while refs == 1.
+type pageBuf struct {
+	b    [PageSize]byte
+	refs int32
+}
+
+// zeroBuf backs reads of mapped pages that were never written. It is never
+// written: its reference count never drops to one.
+var zeroBuf = &pageBuf{refs: 1 << 30}
+
+// page is a materialized guest page: one that was written, or executed.
+type page struct {
+	buf  *pageBuf  // current contents; never zeroBuf
+	snap *pageBuf  // contents at the last CollectDelta; nil means zero
+	code *codePage // decoded instructions of this page, or nil
+	prot Prot
+}
+
+// vma is a run of mapped pages with one protection.
+type vma struct {
+	start, end uint64 // page-aligned, end exclusive
+	prot       Prot
+}
+
+// Memory is a paged guest address space with protections, copy-on-write
+// clones, dirty tracking and the decoded-instruction cache. Mapped pages that
+// were never written take no storage.
+//
+// Memory is not safe for concurrent use: the threads of a process share it,
+// and the kernel runs one at a time.
+type Memory struct {
+	vmas  []vma            // sorted, non-overlapping, adjacent equal ones merged
+	pages map[uint64]*page // materialized pages by page number
+	// gen changes whenever a translation cached by a CPU (TLB, fetch
+	// cache) may have become stale.
+	gen uint64
+}
+
+// Fault is a page fault: an access to unmapped memory or against a page's
+// protection.
+type Fault struct {
+	Addr   uint64
+	Access Access
+}
+
+func (f *Fault) Error() string {
+	kind := "reading"
+	switch f.Access {
+	case AccessWrite:
+		kind = "writing"
+	case AccessExec:
+		kind = "executing"
+	}
+	return fmt.Sprintf("machine: page fault %s 0x%x", kind, f.Addr)
+}
+
+// NewMemory returns an empty address space.
+func NewMemory() *Memory {
+	return &Memory{pages: make(map[uint64]*page), gen: 1}
+}
+
+func pageRange(addr, size uint64) (first, end uint64) {
+	first = addr / PageSize
+	end = (addr + size + PageSize - 1) / PageSize
+	if addr+size < addr { // wraps
+		end = 1 << 52
+	}
+	return
+}
+
+// findVMA returns the index of the vma containing page pn, or -1.
+func (m *Memory) findVMA(pn uint64) int {
+	a := pn * PageSize
+	i := sort.Search(len(m.vmas), func(i int) bool { return m.vmas[i].end > a })
+	if i < len(m.vmas) && m.vmas[i].start <= a {
+		return i
+	}
+	return -1
+}
+
+// setRange sets [start,end) to prot (mapped) or removes it (mapped=false).
+func (m *Memory) setRange(start, end uint64, prot Prot, mapped bool) {
+	var out []vma
+	for _, v := range m.vmas {
+		if v.end <= start || v.start >= end {
+			out = append(out, v)
+			continue
+		}
+		if v.start < start {
+			out = append(out, vma{v.start, start, v.prot})
+		}
+		if v.end > end {
+			out = append(out, vma{end, v.end, v.prot})
+		}
+	}
+	if mapped {
+		out = append(out, vma{start, end, prot})
+	}
+	slices.SortFunc(out, func(a, b vma) int {
+		if a.start < b.start {
+			return -1
+		}
+		if a.start > b.start {
+			return 1
+		}
+		return 0
+	})
+	merged := out[:0]
+	for _, v := range out {
+		if n := len(merged); n > 0 && merged[n-1].end == v.start && merged[n-1].prot == v.prot {
+			merged[n-1].end = v.end
+			continue
+		}
+		merged = append(merged, v)
+	}
+	m.vmas = merged
+}
+
+// eachPage calls fn for every materialized page in [first,end), iterating
+// whichever of the range and the page map is smaller.
+func (m *Memory) eachPage(first, end uint64, fn func(pn uint64, p *page)) {
+	if end-first <= uint64(len(m.pages)) {
+		for pn := first; pn < end; pn++ {
+			if p := m.pages[pn]; p != nil {
+				fn(pn, p)
+			}
+		}
+		return
+	}
+	keys := make([]uint64, 0, 16)
+	for pn := range m.pages {
+		if pn >= first && pn < end {
+			keys = append(keys, pn)
+		}
+	}
+	slices.Sort(keys)
+	for _, pn := range keys {
+		fn(pn, m.pages[pn])
+	}
+}
+
+func (p *page) release() {
+	p.buf.refs--
+	if p.snap != nil {
+		p.snap.refs--
+	}
+}
+
+// Map maps [addr, addr+size) with fresh zero pages, replacing what was there.
+// addr and size are page-aligned.
+func (m *Memory) Map(addr, size uint64, prot Prot) {
+	if size == 0 {
+		return
+	}
+	first, end := pageRange(addr, size)
+	m.eachPage(first, end, func(pn uint64, p *page) {
+		p.release()
+		delete(m.pages, pn)
+	})
+	m.setRange(first*PageSize, end*PageSize, prot, true)
+	m.gen++
+}
+
+// Unmap removes the mapping of [addr, addr+size).
+func (m *Memory) Unmap(addr, size uint64) {
+	if size == 0 {
+		return
+	}
+	first, end := pageRange(addr, size)
+	m.eachPage(first, end, func(pn uint64, p *page) {
+		p.release()
+		delete(m.pages, pn)
+	})
+	m.setRange(first*PageSize, end*PageSize, 0, false)
+	m.gen++
+}
+
+// Protect changes the protection of the mapped pages in [addr, addr+size);
+// unmapped pages in the range stay unmapped.
+func (m *Memory) Protect(addr, size uint64, prot Prot) {
+	if size == 0 {
+		return
+	}
+	first, end := pageRange(addr, size)
+	s, e := first*PageSize, end*PageSize
+	var add []vma
+	for _, v := range m.vmas {
+		if v.end <= s || v.start >= e {
+			continue
+		}
+		add = append(add, vma{max(v.start, s), min(v.end, e), prot})
+	}
+	for _, v := range add {
+		m.setRange(v.start, v.end, prot, true)
+	}
+	m.eachPage(first, end, func(pn uint64, p *page) {
+		p.prot = prot
+		if prot&ProtExec == 0 {
+			p.code = nil
+		}
+	})
+	m.gen++
+}
+
+// Query reports the protection of the page holding addr and whether it is mapped.
+func (m *Memory) Query(addr uint64) (prot Prot, mapped bool) {
+	pn := addr / PageSize
+	if p := m.pages[pn]; p != nil {
+		return p.prot, true
+	}
+	if i := m.findVMA(pn); i >= 0 {
+		return m.vmas[i].prot, true
+	}
+	return 0, false
+}
+
+// lookup returns the materialized page pn, or nil with the vma protection
+// and whether pn is mapped at all.
+func (m *Memory) lookup(pn uint64) (p *page, prot Prot, mapped bool) {
+	if p = m.pages[pn]; p != nil {
+		return p, p.prot, true
+	}
+	if i := m.findVMA(pn); i >= 0 {
+		return nil, m.vmas[i].prot, true
+	}
+	return nil, 0, false
+}
+
+// writable returns page pn materialized and exclusively owned (copying it if
+// shared), with its decoded code dropped. pn must be mapped.
+func (m *Memory) writable(pn uint64, prot Prot) *page {
+	p := m.pages[pn]
+	if p == nil {
+		p = &page{buf: &pageBuf{refs: 1}, prot: prot}
+		m.pages[pn] = p
+		m.gen++
+		return p
+	}
+	if p.buf.refs > 1 {
+		nb := &pageBuf{b: p.buf.b, refs: 1}
+		p.buf.refs--
+		p.buf = nb
+		m.gen++
+	}
+	if p.code != nil {
+		p.code = nil
+		m.gen++
+	}
+	return p
+}
+
+// materialize returns page pn materialized (for the code cache). pn must be mapped.
+func (m *Memory) materialize(pn uint64, prot Prot) *page {
+	p := m.pages[pn]
+	if p == nil {
+		p = &page{buf: &pageBuf{refs: 1}, prot: prot}
+		m.pages[pn] = p
+		m.gen++
+	}
+	return p
+}
+
+func (m *Memory) access(addr uint64, b []byte, need Prot, acc Access, write bool) error {
+	// Check every page first so that a failing access changes nothing.
+	for a, n := addr, uint64(len(b)); n > 0; {
+		_, prot, mapped := m.lookup(a / PageSize)
+		if !mapped || prot&need != need || !canonical(a) {
+			return &Fault{Addr: a, Access: acc}
+		}
+		step := min(n, PageSize-a%PageSize)
+		a += step
+		n -= step
+	}
+	m.copyPages(addr, b, write)
+	return nil
+}
+
+func (m *Memory) copyPages(addr uint64, b []byte, write bool) {
+	for len(b) > 0 {
+		pn := addr / PageSize
+		off := addr % PageSize
+		n := min(uint64(len(b)), PageSize-off)
+		if write {
+			_, prot, _ := m.lookup(pn)
+			p := m.writable(pn, prot)
+			copy(p.buf.b[off:off+n], b[:n])
+		} else {
+			p, _, _ := m.lookup(pn)
+			if p == nil {
+				clear(b[:n])
+			} else {
+				copy(b[:n], p.buf.b[off:off+n])
+			}
+		}
+		b = b[n:]
+		addr += n
+	}
+}
+
+// Read copies guest memory at addr into b on behalf of the guest (copyin):
+// every page must be readable, else a *Fault and nothing is read.
+func (m *Memory) Read(addr uint64, b []byte) error {
+	return m.access(addr, b, ProtRead, AccessRead, false)
+}
+
+// Write copies b into guest memory at addr on behalf of the guest (copyout):
+// every page must be writable, else a *Fault and nothing is written.
+func (m *Memory) Write(addr uint64, b []byte) error {
+	return m.access(addr, b, ProtWrite, AccessWrite, true)
+}
+
+func (m *Memory) force(addr uint64, b []byte, write bool) (int, error) {
+	done := 0
+	for done < len(b) {
+		a := addr + uint64(done)
+		if _, _, mapped := m.lookup(a / PageSize); !mapped || !canonical(a) {
+			acc := AccessRead
+			if write {
+				acc = AccessWrite
+			}
+			return done, &Fault{Addr: a, Access: acc}
+		}
+		n := min(len(b)-done, int(PageSize-a%PageSize))
+		m.copyPages(a, b[done:done+n], write)
+		done += n
+	}
+	return done, nil
+}
+
+// ReadForce reads guest memory ignoring protections (a debugger's
+// proc_rwmem). It stops at the first unmapped page and returns the bytes read.
+func (m *Memory) ReadForce(addr uint64, b []byte) (int, error) {
+	return m.force(addr, b, false)
+}
+
+// WriteForce writes guest memory ignoring protections, copy-on-write (a
+// debugger's breakpoint into read-only text). Decoded code of the written
+// pages is invalidated. It stops at the first unmapped page.
+func (m *Memory) WriteForce(addr uint64, b []byte) (int, error) {
+	return m.force(addr, b, true)
+}
+
+// Clone returns a copy-on-write copy of the address space: pages are shared
+// until either side writes them.
+func (m *Memory) Clone() *Memory {
+	n := &Memory{
+		vmas:  slices.Clone(m.vmas),
+		pages: make(map[uint64]*page, len(m.pages)),
+		gen:   1,
+	}
+	for pn, p := range m.pages {
+		p.buf.refs++
+		if p.snap != nil {
+			p.snap.refs++
+		}
+		q := *p
+		n.pages[pn] = &q
+	}
+	m.gen++ // our pages are shared now: writes must copy
+	return n
+}
+
+func (m *Memory) sortedPages() []uint64 {
+	keys := make([]uint64, 0, len(m.pages))
+	for pn := range m.pages {
+		keys = append(keys, pn)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// CollectDelta calls fn for every maximal run of bytes that differ from
+// their value at the previous CollectDelta (zero for pages mapped since), in
+// ascending address order, then marks everything clean. data is only valid
+// during the call.
+func (m *Memory) CollectDelta(fn func(addr uint64, data []byte)) {
+	var run []byte
+	var runAddr uint64
+	flush := func() {
+		if len(run) > 0 {
+			fn(runAddr, run)
+			run = run[:0]
+		}
+	}
+	for _, pn := range m.sortedPages() {
+		p := m.pages[pn]
+		if p.buf == p.snap {
+			continue
+		}
+		old := &zeroBuf.b
+		if p.snap != nil {
+			old = &p.snap.b
+		}
+		base := pn * PageSize
+		for i := 0; i < PageSize; {
+			if p.buf.b[i] == old[i] {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < PageSize && p.buf.b[j] != old[j] {
+				j++
+			}
+			if len(run) == 0 || runAddr+uint64(len(run)) != base+uint64(i) {
+				flush()
+				runAddr = base + uint64(i)
+			}
+			run = append(run, p.buf.b[i:j]...)
+			i = j
+		}
+		if p.snap != nil {
+			p.snap.refs--
+		}
+		p.snap = p.buf
+		p.buf.refs++
+	}
+	flush()
+	m.gen++
+}
+
+// Hash writes the address space to h deterministically: every mapping
+// (start, end, protection) in ascending order, then every page holding a
+// non-zero byte (address, bytes) in ascending order. Pages never written
+// read as zero and are covered by their mapping.
+func (m *Memory) Hash(h hash.Hash) {
+	var b [17]byte
+	for _, v := range m.vmas {
+		binary.LittleEndian.PutUint64(b[0:], v.start)
+		binary.LittleEndian.PutUint64(b[8:], v.end)
+		b[16] = byte(v.prot)
+		h.Write(b[:17])
+	}
+	for _, pn := range m.sortedPages() {
+		p := m.pages[pn]
+		if p.buf.b == zeroBuf.b {
+			continue
+		}
+		binary.LittleEndian.PutUint64(b[0:], pn*PageSize)
+		h.Write(b[:8])
+		h.Write(p.buf.b[:])
+	}
+}
+
+// ResidentPages returns the number of pages that hold storage (written or
+// executed at least once).
+func (m *Memory) ResidentPages() int { return len(m.pages) }
+
+func canonical(a uint64) bool {
+	return uint64(int64(a<<16)>>16) == a
+}
