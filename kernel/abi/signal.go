@@ -105,12 +105,12 @@ func SignalByName(name string) (Signal, bool) {
 	return 0, false
 }
 
-// SigAction is a signal's default disposition (signal(7)).
-type SigAction uint8
+// SigDisposition is a signal's default disposition (signal(7)).
+type SigDisposition uint8
 
 // Default dispositions.
 const (
-	SigActTerm   SigAction = iota // terminate the process
+	SigActTerm   SigDisposition = iota // terminate the process
 	SigActCore                    // terminate and dump core
 	SigActIgnore                  // ignore the signal
 	SigActStop                    // stop the process
@@ -120,16 +120,16 @@ const (
 var sigActionNames = [...]string{"term", "core", "ignore", "stop", "cont"}
 
 // String returns "term", "core", "ignore", "stop" or "cont".
-func (a SigAction) String() string {
+func (a SigDisposition) String() string {
 	if int(a) < len(sigActionNames) {
 		return sigActionNames[a]
 	}
-	return "sigaction(" + strconv.Itoa(int(a)) + ")"
+	return "disposition(" + strconv.Itoa(int(a)) + ")"
 }
 
 // DefaultAction returns the default disposition of signal s on Linux.
 // Real-time signals and unknown numbers terminate.
-func DefaultAction(s Signal) SigAction {
+func DefaultAction(s Signal) SigDisposition {
 	switch s {
 	case SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS:
 		return SigActCore

@@ -7,7 +7,7 @@ func TestSignals(t *testing.T) {
 		s    Signal
 		n    int
 		name string
-		act  SigAction
+		act  SigDisposition
 	}{
 		{SIGHUP, 1, "SIGHUP", SigActTerm}, {SIGQUIT, 3, "SIGQUIT", SigActCore},
 		{SIGTRAP, 5, "SIGTRAP", SigActCore}, {SIGKILL, 9, "SIGKILL", SigActTerm},
