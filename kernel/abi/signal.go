@@ -111,10 +111,10 @@ type SigDisposition uint8
 // Default dispositions.
 const (
 	SigActTerm   SigDisposition = iota // terminate the process
-	SigActCore                    // terminate and dump core
-	SigActIgnore                  // ignore the signal
-	SigActStop                    // stop the process
-	SigActCont                    // continue the process if stopped
+	SigActCore                         // terminate and dump core
+	SigActIgnore                       // ignore the signal
+	SigActStop                         // stop the process
+	SigActCont                         // continue the process if stopped
 )
 
 var sigActionNames = [...]string{"term", "core", "ignore", "stop", "cont"}
