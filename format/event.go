@@ -120,14 +120,14 @@ type MemDelta struct {
 // Handle, Args, In) and the host's answer (Ret, Errno, Out). Replay matches the
 // request and returns the answer.
 type Input struct {
-	Op     uint16   // host operation (kernel.HostOp)
-	Path   string   // path argument, if any
-	Handle int64    // host handle argument, if any
-	Args   []int64  // other integer arguments
-	In     []byte   // bytes given to the host (a write's data)
-	Ret    int64    // result value
-	Errno  int32    // 0 or a Linux errno
-	Out    []byte   // bytes returned by the host (read data, file content, stat)
+	Op     uint16  // host operation (kernel.HostOp)
+	Path   string  // path argument, if any
+	Handle int64   // host handle argument, if any
+	Args   []int64 // other integer arguments
+	In     []byte  // bytes given to the host (a write's data)
+	Ret    int64   // result value
+	Errno  int32   // 0 or a Linux errno
+	Out    []byte  // bytes returned by the host (read data, file content, stat)
 }
 
 // Exit ends a trace: the initial process's final wait status.

@@ -8,10 +8,10 @@ import (
 // Magic strings of the file and its frames (see docs/FORMAT.md).
 const (
 	FileMagic    = "\x89PTREC\r\n" // first 8 bytes of a trace
-	ChunkMagic   = "PTCK"         // a chunk of events
-	BlobMagic    = "PTBL"         // a content-addressed byte payload
-	IndexMagic   = "PTIX"         // the index written by Close
-	TrailerMagic = "PTND"         // last 4 bytes of a closed trace
+	ChunkMagic   = "PTCK"          // a chunk of events
+	BlobMagic    = "PTBL"          // a content-addressed byte payload
+	IndexMagic   = "PTIX"          // the index written by Close
+	TrailerMagic = "PTND"          // last 4 bytes of a closed trace
 )
 
 // Sizes of the fixed-size parts of the layout.
