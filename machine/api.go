@@ -113,3 +113,9 @@ const (
 	FlagAC = 1 << 18
 	FlagID = 1 << 21
 )
+
+// HWCAP returns the value Linux puts in AT_HWCAP: CPUID leaf 1 EDX.
+func HWCAP() uint32 {
+	_, _, _, d := cpuid(1, 0)
+	return d
+}

@@ -1,0 +1,228 @@
+package kernel
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"ptrec/kernel/abi"
+)
+
+// memFile is a read-only file whose content the kernel generates at open
+// (/proc files) — or a device (/dev/null, /dev/zero, /dev/urandom).
+type memFile struct {
+	data []byte
+	kind memKind
+	mode uint32
+}
+
+type memKind uint8
+
+const (
+	memContent memKind = iota
+	memNull
+	memZero
+	memRandom
+)
+
+func (m *memFile) read(k *Kernel, t *Thread, f *File, b []byte, off int64, pread bool) (int, error) {
+	switch m.kind {
+	case memNull:
+		return 0, nil
+	case memZero:
+		clear(b)
+		return len(b), nil
+	case memRandom:
+		r := k.host.Call(&HostCall{Op: HostRandom, Args: []int64{int64(len(b))}})
+		return copy(b, r.Out), nil
+	}
+	if off >= int64(len(m.data)) {
+		return 0, nil
+	}
+	return copy(b, m.data[off:]), nil
+}
+
+func (m *memFile) write(k *Kernel, t *Thread, f *File, b []byte, off int64, pwrite bool) (int, error) {
+	switch m.kind {
+	case memNull, memZero, memRandom:
+		return len(b), nil
+	}
+	return 0, abi.EACCES
+}
+
+func (m *memFile) stat(k *Kernel) ([]byte, error) {
+	st := abi.Stat{Mode: m.mode, Nlink: 1, Blksize: 4096}
+	if m.kind == memContent {
+		st.Mode = abi.S_IFREG | 0o444
+		st.Dev = 0x16
+	} else {
+		st.Mode = abi.S_IFCHR | 0o666
+		st.Rdev = map[memKind]uint64{memNull: 0x103, memZero: 0x105, memRandom: 0x109}[m.kind]
+		st.Dev = 0x5
+	}
+	b := make([]byte, abi.StatSize)
+	st.Marshal(b)
+	return b, nil
+}
+
+func (m *memFile) close(k *Kernel) {}
+
+func (m *memFile) seek(f *File, off int64, whence int) (uint64, error) {
+	var nw int64
+	switch whence {
+	case 0:
+		nw = off
+	case 1:
+		nw = f.offset + off
+	case 2:
+		nw = int64(len(m.data)) + off
+	default:
+		return 0, abi.EINVAL
+	}
+	if nw < 0 {
+		return 0, abi.EINVAL
+	}
+	f.offset = nw
+	return uint64(nw), nil
+}
+
+// openSpecial opens the files the kernel provides itself. ok reports
+// whether p is one of them.
+func (k *Kernel) openSpecial(t *Thread, p string, flags uint32) (*File, bool, error) {
+	switch p {
+	case "/dev/null":
+		return newFile(&memFile{kind: memNull}, flags, p), true, nil
+	case "/dev/zero":
+		return newFile(&memFile{kind: memZero}, flags, p), true, nil
+	case "/dev/urandom", "/dev/random":
+		return newFile(&memFile{kind: memRandom}, flags, p), true, nil
+	}
+	if !strings.HasPrefix(p, "/proc/") {
+		return nil, false, nil
+	}
+	proc, rest := t.p, strings.TrimPrefix(p, "/proc/")
+	if strings.HasPrefix(rest, "self/") {
+		rest = rest[5:]
+	} else if i := strings.IndexByte(rest, '/'); i > 0 {
+		pid, err := strconv.Atoi(rest[:i])
+		if err != nil {
+			return nil, false, nil
+		}
+		proc = k.pfind(int32(pid))
+		if proc == nil {
+			return nil, true, abi.ENOENT
+		}
+		rest = rest[i+1:]
+	} else {
+		return nil, false, nil
+	}
+	if flags&abi.O_ACCMODE != abi.O_RDONLY {
+		return nil, true, abi.EACCES
+	}
+	var content string
+	switch rest {
+	case "maps":
+		content = procMaps(proc)
+	case "stat":
+		content = fmt.Sprintf("%d (%s) R %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %d 0 0 0 0\n", proc.Pid, proc.comm, ppidOf(proc), proc.pgid, proc.sid, proc.liveThreads())
+	case "cmdline", "environ", "auxv":
+		return nil, true, abi.ENOENT
+	case "status":
+		content = fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nThreads:\t%d\n",
+			proc.comm, proc.Pid, proc.Pid, ppidOf(proc), proc.cred.Ruid, proc.cred.Euid, proc.cred.Suid, proc.cred.Suid,
+			proc.cred.Rgid, proc.cred.Egid, proc.cred.Sgid, proc.cred.Sgid, proc.liveThreads())
+	default:
+		return nil, false, nil
+	}
+	return newFile(&memFile{data: []byte(content)}, flags, p), true, nil
+}
+
+func ppidOf(p *Process) int32 {
+	if p.pptr == nil {
+		return 0
+	}
+	if p.pptr.system && p.pptr != p.k.initp {
+		return int32(p.k.facts.HostPid)
+	}
+	return p.pptr.Pid
+}
+
+// procMaps renders /proc/PID/maps.
+func procMaps(p *Process) string {
+	var sb strings.Builder
+	for _, r := range p.vm.regions {
+		perm := []byte("---p")
+		if r.Prot&1 != 0 {
+			perm[0] = 'r'
+		}
+		if r.Prot&2 != 0 {
+			perm[1] = 'w'
+		}
+		if r.Prot&4 != 0 {
+			perm[2] = 'x'
+		}
+		if r.Shared {
+			perm[3] = 's'
+		}
+		name := r.Path
+		if name == "" {
+			name = r.Name
+		}
+		ino := r.FileID
+		if ino < 0 {
+			ino = 0
+		}
+		line := fmt.Sprintf("%08x-%08x %s %08x 00:00 %d", r.Start, r.End, perm, r.Offset, ino)
+		if name != "" {
+			line += strings.Repeat(" ", max(1, 73-len(line))) + name
+		}
+		sb.WriteString(line + "\n")
+	}
+	return sb.String()
+}
+
+// readlinkSpecial answers readlink for /proc/self/exe and /proc/self/fd/N.
+func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
+	proc, rest := t.p, ""
+	switch {
+	case strings.HasPrefix(p, "/proc/self/"):
+		rest = p[len("/proc/self/"):]
+	case strings.HasPrefix(p, "/proc/"):
+		s := p[len("/proc/"):]
+		i := strings.IndexByte(s, '/')
+		if i < 0 {
+			return "", false, nil
+		}
+		pid, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return "", false, nil
+		}
+		if proc = k.pfind(int32(pid)); proc == nil {
+			return "", true, abi.ENOENT
+		}
+		rest = s[i+1:]
+	default:
+		return "", false, nil
+	}
+	switch {
+	case rest == "exe":
+		return proc.exe, true, nil
+	case rest == "cwd":
+		return proc.cwd, true, nil
+	case strings.HasPrefix(rest, "fd/"):
+		fd, err := strconv.Atoi(rest[3:])
+		if err != nil {
+			return "", true, abi.ENOENT
+		}
+		f, err := proc.files.get(fd)
+		if err != nil {
+			return "", true, abi.ENOENT
+		}
+		switch f.ops.(type) {
+		case *pipeEnd:
+			return fmt.Sprintf("pipe:[%d]", f.ops.(*pipeEnd).pipe.id), true, nil
+		}
+		return f.path, true, nil
+	}
+	return "", false, nil
+}

@@ -1,0 +1,269 @@
+package kernel
+
+import (
+	"ptrec/kernel/abi"
+	"ptrec/machine"
+)
+
+func protOf(p uint64) machine.Prot { return machine.Prot(p & 7) }
+
+func sysBrk(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	p := t.p
+	nb := a[0]
+	if nb == 0 || nb < p.brkMin {
+		return p.brk, nil
+	}
+	oldEnd, newEnd := pageUp(p.brk), pageUp(nb)
+	if newEnd > oldEnd {
+		if !p.vmFree(oldEnd, newEnd) {
+			return p.brk, nil
+		}
+		p.mem.Map(oldEnd, newEnd-oldEnd, machine.ProtRead|machine.ProtWrite)
+		p.vm.insert(Region{Start: oldEnd, End: newEnd, Prot: machine.ProtRead | machine.ProtWrite, Name: "[heap]", FileID: -1})
+		p.vm.coalesceHeap()
+	} else if newEnd < oldEnd {
+		p.mem.Unmap(newEnd, oldEnd-newEnd)
+		p.vm.remove(newEnd, oldEnd)
+	}
+	p.brk = nb
+	return nb, nil
+}
+
+// vmFree reports whether [start, end) is unmapped.
+func (p *Process) vmFree(start, end uint64) bool {
+	for _, r := range p.vm.regions {
+		if r.Start < end && r.End > start {
+			return false
+		}
+	}
+	return true
+}
+
+// coalesceHeap merges adjacent [heap] regions so the map stays small.
+func (vm *VMMap) coalesceHeap() {
+	out := vm.regions[:0:0]
+	for _, r := range vm.regions {
+		if n := len(out); n > 0 && r.Name == "[heap]" && out[n-1].Name == "[heap]" && out[n-1].End == r.Start && out[n-1].Prot == r.Prot {
+			out[n-1].End = r.End
+			continue
+		}
+		out = append(out, r)
+	}
+	vm.regions = out
+}
+
+func sysMmap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	addr, length, prot, flags, fd, off := a[0], a[1], a[2], uint32(a[3]), int32(a[4]), a[5]
+	p := t.p
+	if length == 0 || off%machine.PageSize != 0 || addr%machine.PageSize != 0 && flags&abi.MAP_FIXED != 0 {
+		return 0, abi.EINVAL
+	}
+	size := pageUp(length)
+	if size < length || size > 1<<46 {
+		return 0, abi.ENOMEM
+	}
+	typ := flags & abi.MAP_TYPE
+	if typ != abi.MAP_PRIVATE && typ != abi.MAP_SHARED && typ != abi.MAP_SHARED_VALIDATE {
+		return 0, abi.EINVAL
+	}
+	var data []byte
+	var region Region
+	if flags&abi.MAP_ANONYMOUS == 0 {
+		f, err := p.files.get(int(fd))
+		if err != nil {
+			return 0, err
+		}
+		h, ok := f.ops.(*hostFile)
+		if !ok {
+			if _, dev := f.ops.(*memFile); dev {
+				// /dev/zero: anonymous memory.
+				goto place
+			}
+			return 0, abi.ENODEV
+		}
+		if f.flags&abi.O_ACCMODE == abi.O_WRONLY {
+			return 0, abi.EACCES
+		}
+		if typ != abi.MAP_PRIVATE && prot&abi.PROT_WRITE != 0 && f.flags&abi.O_ACCMODE != abi.O_RDWR {
+			return 0, abi.EACCES
+		}
+		r := k.host.Call(&HostCall{Op: HostPread, Handle: h.handle, Args: []int64{int64(size), int64(off)}})
+		if r.Errno != 0 {
+			return 0, r.Errno
+		}
+		data = r.Out
+		fid, fsid := int64(-1), ^uint32(0)
+		if st, err := h.stat(k); err == nil && len(st) >= 16 {
+			fid, fsid = int64(le64(st[8:16])), uint32(le64(st[0:8]))
+		}
+		region = Region{Path: f.path, Offset: off, FileID: fid, FsID: fsid, Shared: typ != abi.MAP_PRIVATE}
+		if typ != abi.MAP_PRIVATE {
+			// Shared file mappings are kept coherent only within ptrec:
+			// writes are not written back to the host file.
+			k.warnOnce(-int(abi.SYS_MMAP), "ptrec: MAP_SHARED file mapping is private to the emulated process (not written back)\n")
+		}
+	}
+place:
+	if flags&abi.MAP_FIXED != 0 {
+		if addr < mmapBottom || addr+size > stackTop || addr+size < addr {
+			return 0, abi.ENOMEM
+		}
+	} else if flags&abi.MAP_FIXED_NOREPLACE != 0 {
+		if !p.vmFree(addr, addr+size) {
+			return 0, abi.EEXIST
+		}
+	} else {
+		if addr != 0 && addr >= mmapBottom && addr+size <= mmapTop && addr+size > addr && p.vmFree(pageDown(addr), pageDown(addr)+size) {
+			addr = pageDown(addr)
+		} else {
+			addr = p.vm.findFree(size, mmapBottom, mmapTop)
+			if addr == 0 {
+				return 0, abi.ENOMEM
+			}
+		}
+	}
+	pr := protOf(prot)
+	p.mem.Map(addr, size, pr)
+	if len(data) > 0 {
+		n := min(uint64(len(data)), size)
+		p.mem.WriteForce(addr, data[:n])
+	}
+	region.Start, region.End, region.Prot = addr, addr+size, pr
+	if region.Path == "" {
+		region.FileID = -1
+		region.Shared = typ != abi.MAP_PRIVATE
+	}
+	p.vm.insert(region)
+	return addr, nil
+}
+
+func sysMunmap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	addr, length := a[0], a[1]
+	if addr%machine.PageSize != 0 || length == 0 {
+		return 0, abi.EINVAL
+	}
+	size := pageUp(length)
+	if addr+size < addr {
+		return 0, abi.EINVAL
+	}
+	t.p.mem.Unmap(addr, size)
+	t.p.vm.remove(addr, addr+size)
+	return 0, nil
+}
+
+func sysMprotect(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	addr, length, prot := a[0], a[1], a[2]
+	if addr%machine.PageSize != 0 || prot&^uint64(7|abi.PROT_GROWSDOWN|abi.PROT_GROWSUP) != 0 {
+		return 0, abi.EINVAL
+	}
+	size := pageUp(length)
+	if size == 0 {
+		return 0, nil
+	}
+	if !t.p.vm.mapped(addr, addr+size) {
+		return 0, abi.ENOMEM
+	}
+	t.p.mem.Protect(addr, size, protOf(prot))
+	t.p.vm.protect(addr, addr+size, protOf(prot))
+	return 0, nil
+}
+
+func sysMremap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	old, oldSize, newSize, flags, newAddr := a[0], pageUp(a[1]), pageUp(a[2]), a[3], a[4]
+	p := t.p
+	if old%machine.PageSize != 0 || newSize == 0 || flags&^uint64(abi.MREMAP_MAYMOVE|abi.MREMAP_FIXED) != 0 {
+		return 0, abi.EINVAL
+	}
+	r, ok := p.vm.find(old)
+	if !ok {
+		return 0, abi.EFAULT
+	}
+	if newSize <= oldSize && flags&abi.MREMAP_FIXED == 0 {
+		if newSize < oldSize {
+			p.mem.Unmap(old+newSize, oldSize-newSize)
+			p.vm.remove(old+newSize, old+oldSize)
+		}
+		return old, nil
+	}
+	if flags&abi.MREMAP_FIXED == 0 && p.vmFree(old+oldSize, old+newSize) && old+newSize <= mmapTop {
+		p.mem.Map(old+oldSize, newSize-oldSize, r.Prot)
+		nr := r
+		nr.Start, nr.End = old+oldSize, old+newSize
+		if nr.Path != "" {
+			nr.Offset = r.Offset + (old + oldSize - r.Start)
+		}
+		p.vm.insert(nr)
+		return old, nil
+	}
+	if flags&abi.MREMAP_MAYMOVE == 0 {
+		return 0, abi.ENOMEM
+	}
+	dst := newAddr
+	if flags&abi.MREMAP_FIXED == 0 {
+		dst = p.vm.findFree(newSize, mmapBottom, mmapTop)
+		if dst == 0 {
+			return 0, abi.ENOMEM
+		}
+	}
+	buf := make([]byte, min(oldSize, newSize))
+	p.mem.ReadForce(old, buf)
+	p.mem.Map(dst, newSize, r.Prot)
+	p.mem.WriteForce(dst, buf)
+	p.mem.Unmap(old, oldSize)
+	p.vm.remove(old, old+oldSize)
+	nr := r
+	nr.Start, nr.End = dst, dst+newSize
+	if nr.Path != "" {
+		nr.Offset = r.Offset + (old - r.Start)
+	}
+	p.vm.insert(nr)
+	return dst, nil
+}
+
+func sysMadvise(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	addr, length, advice := a[0], pageUp(a[1]), int(a[2])
+	if addr%machine.PageSize != 0 {
+		return 0, abi.EINVAL
+	}
+	if advice == abi.MADV_DONTNEED && length > 0 {
+		// Private anonymous pages read back as zero.
+		p := t.p
+		for a := addr; a < addr+length; {
+			r, ok := p.vm.find(a)
+			if !ok {
+				return 0, abi.ENOMEM
+			}
+			end := min(r.End, addr+length)
+			if r.Path == "" {
+				p.mem.Map(a, end-a, r.Prot)
+			}
+			a = end
+		}
+	}
+	return 0, nil
+}
+
+func sysMincore(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	addr, length, vec := a[0], pageUp(a[1]), a[2]
+	if addr%machine.PageSize != 0 {
+		return 0, abi.EINVAL
+	}
+	if !t.p.vm.mapped(addr, addr+length) {
+		return 0, abi.ENOMEM
+	}
+	b := make([]byte, length/machine.PageSize)
+	for i := range b {
+		b[i] = 1
+	}
+	return 0, t.writeMem(vec, b)
+}
+
+func sysMsync(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	if a[0]%machine.PageSize != 0 {
+		return 0, abi.EINVAL
+	}
+	if !t.p.vm.mapped(a[0], a[0]+pageUp(a[1])) {
+		return 0, abi.ENOMEM
+	}
+	return 0, nil
+}
