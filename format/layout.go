@@ -90,8 +90,8 @@ func (h *frameHeader) put(p []byte) {
 	le.PutUint32(p[80:], crc(p[:80]))
 }
 
-// parseFrameHeader checks the header checksum and the magic; it does not
-// judge the lengths.
+// parseFrameHeader checks the header checksum; the caller judges the magic
+// (a later minor version may add frame types) and the lengths.
 func parseFrameHeader(p []byte) (frameHeader, string) {
 	var h frameHeader
 	if len(p) < FrameHeaderSize {
@@ -99,9 +99,6 @@ func parseFrameHeader(p []byte) (frameHeader, string) {
 	}
 	le := binary.LittleEndian
 	m := string(p[0:4])
-	if m != ChunkMagic && m != BlobMagic && m != IndexMagic {
-		return h, "bad frame magic"
-	}
 	if le.Uint32(p[80:]) != crc(p[:80]) {
 		return h, "frame header checksum mismatch"
 	}

@@ -290,8 +290,10 @@ func (r *Reader) scan() {
 			if h.a != uint64(len(r.blobs)) || h.raw > MaxBlobSize {
 				return
 			}
+		case IndexMagic:
+			return // what follows is the end of the trace
 		default:
-			return // the index: what follows is the end of the trace
+			// A frame type of a later minor version: check it and skip it.
 		}
 		// Check the payload checksum without holding the payload.
 		sum := uint32(0)
@@ -307,11 +309,12 @@ func (r *Reader) scan() {
 		if sum != h.pcrc {
 			return
 		}
-		if h.magic == ChunkMagic {
+		switch h.magic {
+		case ChunkMagic:
 			r.chunks = append(r.chunks, chunkInfo{off: uint64(off), stored: h.stored, raw: h.raw,
 				firstSeq: h.a, firstIcount: h.b, maxIcount: h.c, count: h.count})
 			r.events += uint64(h.count)
-		} else {
+		case BlobMagic:
 			r.blobs = append(r.blobs, blobInfo{off: uint64(off), stored: h.stored, raw: h.raw})
 		}
 		off += FrameHeaderSize + int64(h.stored)
