@@ -103,9 +103,12 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	return rd, nil
 }
 
-// Reset makes the Reader read the trace in r instead, keeping its zstd
-// decoder. A file opened by Open is not closed.
+// Reset makes the Reader read the trace in ra instead, keeping its zstd
+// decoder. A file the Reader owns (from Open) is closed first.
 func (r *Reader) Reset(ra io.ReaderAt, size int64) error {
+	if c := r.closer; c != nil {
+		c.Close()
+	}
 	d := r.dcmp
 	*r = Reader{dcmp: d}
 	return r.init(ra, size)
