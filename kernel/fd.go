@@ -29,7 +29,7 @@ type fdEntry struct {
 
 // FDTable is a process's descriptor table.
 type FDTable struct {
-	fds []fdEntry
+	fds  []fdEntry
 	refs int
 }
 

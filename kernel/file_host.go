@@ -4,14 +4,14 @@ import "ptrec/kernel/abi"
 
 // hostFile is a file of the host, reached through Host calls only.
 type hostFile struct {
-	handle int64
-	isDir  bool
-	dirents []Dirent // directory listing, fetched on the first getdents
+	handle    int64
+	isDir     bool
+	dirents   []Dirent // directory listing, fetched on the first getdents
 	dirLoaded bool
-	dirPos  int
-	closed  bool
-	std     bool // one of the host's standard streams: never closed on the host
-	seekable bool // a regular file: reads and writes go to explicit offsets
+	dirPos    int
+	closed    bool
+	std       bool // one of the host's standard streams: never closed on the host
+	seekable  bool // a regular file: reads and writes go to explicit offsets
 }
 
 func (h *hostFile) read(k *Kernel, t *Thread, f *File, b []byte, off int64, pread bool) (int, error) {
@@ -68,4 +68,3 @@ func (h *hostFile) close(k *Kernel) {
 	h.closed = true
 	k.host.Call(&HostCall{Op: HostClose, Handle: h.handle})
 }
-

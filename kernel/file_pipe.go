@@ -15,7 +15,7 @@ type pipe struct {
 
 // pipeEnd is one end of a pipe.
 type pipeEnd struct {
-	pipe    *pipe
+	pipe     *pipe
 	writeEnd bool
 }
 

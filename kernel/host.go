@@ -9,38 +9,38 @@ type HostOp uint16
 // Host operations. Paths are host paths; Handle is a host handle returned by
 // HostOpen (0, 1 and 2 are the host's stdin, stdout and stderr).
 const (
-	HostInvalid  HostOp = iota
-	HostOpen            // Path, Args[0]=open flags, Args[1]=mode → Ret=handle
-	HostClose           // Handle
-	HostRead            // Handle, Args[0]=max bytes → Out=data
-	HostWrite           // Handle, In=data → Ret=bytes written
-	HostPread           // Handle, Args[0]=max bytes, Args[1]=offset → Out
-	HostPwrite          // Handle, Args[0]=offset, In=data → Ret
-	HostSeek            // Handle, Args[0]=offset, Args[1]=whence → Ret=new offset
-	HostStat            // Path, Args[0]=1 to follow symlinks → Out=linux struct stat
-	HostFstat           // Handle → Out=linux struct stat
-	HostReadFile        // Path → Out=whole file content (executables)
-	HostReaddir         // Handle → Out=encoded entries (see EncodeDirents)
-	HostReadlink        // Path → Out=target
-	HostMkdir           // Path, Args[0]=mode
-	HostUnlink          // Path
-	HostRmdir           // Path
-	HostRename          // Path="old\x00new"
-	HostSymlink         // Path="target\x00linkpath"
-	HostLink            // Path="old\x00new"
-	HostChmod           // Path, Args[0]=mode
-	HostTruncate        // Path, Args[0]=length
-	HostFtruncate       // Handle, Args[0]=length
-	HostAccess          // Path, Args[0]=mode
-	HostClock           // Args[0]=clock id → Ret=nanoseconds
-	HostRandom          // Args[0]=count → Out=random bytes
-	HostSleep           // Args[0]=nanoseconds: the kernel is idle until a timer
-	HostIoctl           // Handle, Args[0]=request → Ret, Out=result struct (TCGETS, TIOCGWINSZ)
-	HostFsync           // Handle
-	HostChown           // Path, Args[0]=uid, Args[1]=gid, Args[2]=1 to follow symlinks
-	HostUtimens         // Path, Args[0..3]=atime sec,nsec, mtime sec,nsec, In[0]=1 to follow
-	HostStatfs          // Path → Out=linux struct statfs
-	HostPoll            // Handle, Args[0]=events, Args[1]=timeout ns → Ret=revents
+	HostInvalid   HostOp = iota
+	HostOpen             // Path, Args[0]=open flags, Args[1]=mode → Ret=handle
+	HostClose            // Handle
+	HostRead             // Handle, Args[0]=max bytes → Out=data
+	HostWrite            // Handle, In=data → Ret=bytes written
+	HostPread            // Handle, Args[0]=max bytes, Args[1]=offset → Out
+	HostPwrite           // Handle, Args[0]=offset, In=data → Ret
+	HostSeek             // Handle, Args[0]=offset, Args[1]=whence → Ret=new offset
+	HostStat             // Path, Args[0]=1 to follow symlinks → Out=linux struct stat
+	HostFstat            // Handle → Out=linux struct stat
+	HostReadFile         // Path → Out=whole file content (executables)
+	HostReaddir          // Handle → Out=encoded entries (see EncodeDirents)
+	HostReadlink         // Path → Out=target
+	HostMkdir            // Path, Args[0]=mode
+	HostUnlink           // Path
+	HostRmdir            // Path
+	HostRename           // Path="old\x00new"
+	HostSymlink          // Path="target\x00linkpath"
+	HostLink             // Path="old\x00new"
+	HostChmod            // Path, Args[0]=mode
+	HostTruncate         // Path, Args[0]=length
+	HostFtruncate        // Handle, Args[0]=length
+	HostAccess           // Path, Args[0]=mode
+	HostClock            // Args[0]=clock id → Ret=nanoseconds
+	HostRandom           // Args[0]=count → Out=random bytes
+	HostSleep            // Args[0]=nanoseconds: the kernel is idle until a timer
+	HostIoctl            // Handle, Args[0]=request → Ret, Out=result struct (TCGETS, TIOCGWINSZ)
+	HostFsync            // Handle
+	HostChown            // Path, Args[0]=uid, Args[1]=gid, Args[2]=1 to follow symlinks
+	HostUtimens          // Path, Args[0..3]=atime sec,nsec, mtime sec,nsec, In[0]=1 to follow
+	HostStatfs           // Path → Out=linux struct statfs
+	HostPoll             // Handle, Args[0]=events, Args[1]=timeout ns → Ret=revents
 	hostOpCount
 )
 
@@ -88,10 +88,10 @@ type Host interface {
 // start (uname, ids, limits). They are recorded in the trace header.
 type HostFacts struct {
 	Sysname, Nodename, Release, Version, Machine, Domainname string
-	Uid, Gid, Euid, Egid                                       uint32
-	HostPid                                                    int32
-	Cwd                                                        string
-	TTY                                                        [3]bool // whether host fds 0, 1, 2 are terminals
+	Uid, Gid, Euid, Egid                                     uint32
+	HostPid                                                  int32
+	Cwd                                                      string
+	TTY                                                      [3]bool // whether host fds 0, 1, 2 are terminals
 }
 
 // Dirent is one directory entry in a HostReaddir reply.

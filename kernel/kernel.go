@@ -43,13 +43,13 @@ type Kernel struct {
 	nextTid int32
 	initp   *Process
 
-	icount  uint64    // global retired-instruction count: the clock of determinism
-	runq    []*Thread // runnable threads, FIFO
+	icount   uint64    // global retired-instruction count: the clock of determinism
+	runq     []*Thread // runnable threads, FIFO
 	sleepers []*Thread // threads with a wake deadline
-	quantum uint64
+	quantum  uint64
 
-	pipeSeq  int64
-	pollWait waitQueue // threads in poll, select and epoll_wait
+	pipeSeq        int64
+	pollWait       waitQueue // threads in poll, select and epoll_wait
 	yieldRequested bool
 	futexes        map[futexKey]*futexQueue
 

@@ -81,35 +81,35 @@ type Process struct {
 	xthread *Thread
 	oppid   int32 // p_oppid: original parent while traced
 
-	pptr     *Process   // current parent (the tracer while traced)
-	children []*Process // in creation order
-	orphans  []*Process // traced children of ours whose current parent is their tracer
-	sigparent int32     // signal sent to the parent on exit (SIGCHLD)
+	pptr      *Process   // current parent (the tracer while traced)
+	children  []*Process // in creation order
+	orphans   []*Process // traced children of ours whose current parent is their tracer
+	sigparent int32      // signal sent to the parent on exit (SIGCHLD)
 
 	threads []*Thread // in creation order
 	cred    Credentials
 	comm    string // p_comm: command name (MAXCOMLEN)
 	system  bool   // a kernel-side process with no threads (init, an outside tracer)
 
-	mem    *machine.Memory
-	vm     *VMMap
-	files  *FDTable
-	cwd    string
-	umask  uint32
-	exe    string // path of the executable (/proc/self/exe)
-	brk    uint64
-	brkMin uint64
+	mem     *machine.Memory
+	vm      *VMMap
+	files   *FDTable
+	cwd     string
+	umask   uint32
+	exe     string // path of the executable (/proc/self/exe)
+	brk     uint64
+	brkMin  uint64
 	mmapTop uint64
 
-	sigacts  [abi.NSIG + 1]SigAction
-	pending  sigQueue // process-directed pending signals
-	exitCode int32    // wait status once exited
-	zombie   bool
-	reaped   bool
+	sigacts   [abi.NSIG + 1]SigAction
+	pending   sigQueue // process-directed pending signals
+	exitCode  int32    // wait status once exited
+	zombie    bool
+	reaped    bool
 	pgid, sid int32
 
-	childWait waitQueue // threads blocked in wait4 on our children
-	vforkWait waitQueue // the vfork parent waits here until exec or exit
+	childWait   waitQueue // threads blocked in wait4 on our children
+	vforkWait   waitQueue // the vfork parent waits here until exec or exit
 	vforkParent *Thread
 
 	itimerReal itimer
@@ -129,22 +129,22 @@ type Thread struct {
 	stopKind  stopKind
 	stopSig   int32 // the signal a stopSignal stop reported
 
-	sc      syscallArgs // td_dbgsa: current syscall (valid when inSyscall)
+	sc        syscallArgs // td_dbgsa: current syscall (valid when inSyscall)
 	inSyscall bool
-	phase   phase
+	phase     phase
 
-	sigmask  uint64
-	savedMask uint64 // restored after rt_sigsuspend
+	sigmask      uint64
+	savedMask    uint64 // restored after rt_sigsuspend
 	hasSavedMask bool
-	pending  sigQueue
-	altstack stackT
+	pending      sigQueue
+	altstack     stackT
 
-	blocked   *waitQueue // the queue the thread sleeps on, or nil
-	wakeAt    int64      // deadline in host-clock ns for timed sleeps, 0 if none
-	timedOut  bool
+	blocked     *waitQueue // the queue the thread sleeps on, or nil
+	wakeAt      int64      // deadline in host-clock ns for timed sleeps, 0 if none
+	timedOut    bool
 	interrupted bool
-	exited    bool
-	name      string
+	exited      bool
+	name        string
 
 	clearChildTid uint64
 	vforkChild    int32 // pid of the vfork child this thread waits for
@@ -160,10 +160,10 @@ type Thread struct {
 type phase uint8
 
 const (
-	phaseUser        phase = iota // return to user mode (after signal checks)
-	phaseSyscallEnter             // the syscall instruction retired: syscallenter
-	phaseSyscallRun               // run (or re-run, after a sleep) the handler
-	phaseSyscallExit              // syscallret: the SCX stop check
+	phaseUser         phase = iota // return to user mode (after signal checks)
+	phaseSyscallEnter              // the syscall instruction retired: syscallenter
+	phaseSyscallRun                // run (or re-run, after a sleep) the handler
+	phaseSyscallExit               // syscallret: the SCX stop check
 	phaseExited
 )
 

@@ -512,7 +512,9 @@ func (k *Kernel) stopevent(p *Process, event uint32, val uint32) {
 
 // SetStopEvents sets the procfs stop-event mask (PIOCBIS): the process will
 // be held at each S_* event in mask.
-func (k *Kernel) SetStopEvents(p *Process, mask uint32) { p.stops = p.stops&^sAllStops | mask&sAllStops }
+func (k *Kernel) SetStopEvents(p *Process, mask uint32) {
+	p.stops = p.stops&^sAllStops | mask&sAllStops
+}
 
 // StopEvent reports whether p is held in stopevent() and at which event.
 func (k *Kernel) StopEvent(p *Process) (held bool, event uint32) { return p.step, p.stype }

@@ -366,13 +366,13 @@ func (k *Kernel) jobStop(p *Process, sig int32) {
 
 // Linux x86-64 rt_sigframe layout.
 const (
-	frameUC        = 8                // struct ucontext after pretcode
-	frameMcontext  = frameUC + 40     // uc_mcontext (struct sigcontext, 256 bytes)
-	frameSigmask   = frameUC + 296    // uc_sigmask
-	frameInfo      = frameUC + 304    // struct siginfo
-	frameSize      = frameInfo + 128  // 440
-	fpstateSize    = 512
-	redZone        = 128
+	frameUC       = 8               // struct ucontext after pretcode
+	frameMcontext = frameUC + 40    // uc_mcontext (struct sigcontext, 256 bytes)
+	frameSigmask  = frameUC + 296   // uc_sigmask
+	frameInfo     = frameUC + 304   // struct siginfo
+	frameSize     = frameInfo + 128 // 440
+	fpstateSize   = 512
+	redZone       = 128
 )
 
 // sigcontext register order: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp.

@@ -40,10 +40,9 @@ func (k *Kernel) Spawn(parent *Process, o SpawnOptions) (*Process, error) {
 		} else {
 			flags = abi.O_WRONLY
 		}
+		// The standard streams share their offset with the host (a
+		// shell's redirection): plain reads and writes, no pread.
 		h := &hostFile{handle: int64(fd), std: true}
-		if st, err := h.stat(k); err == nil && statMode(st)&abi.S_IFMT == abi.S_IFREG {
-			h.seekable = true
-		}
 		p.files.install(newFile(h, flags, fmt.Sprintf("/dev/fd/%d", fd)), fd, false)
 	}
 	t := k.newThread(p, machine.NewCPU(machine.NewMemory()))
@@ -85,3 +84,9 @@ func (k *Kernel) discard(p *Process) {
 // ThreadRegs returns a thread's registers as FreeBSD's struct reg plus
 // fs_base (for trace records).
 func (t *Thread) Icount() uint64 { return t.cpu.Icount }
+
+// Kill ends a process at once, as SIGKILL from outside the machine would
+// (used when a recording is interrupted or hits a limit).
+func (k *Kernel) Kill(p *Process) {
+	k.exitProcess(p, waitSignaled(int32(abi.SIGKILL), false))
+}

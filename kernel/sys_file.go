@@ -301,6 +301,13 @@ func sysLseek(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	}
 	switch ops := f.ops.(type) {
 	case *hostFile:
+		if ops.std {
+			r := k.host.Call(&HostCall{Op: HostSeek, Handle: ops.handle, Args: []int64{off, int64(whence)}})
+			if r.Errno != 0 {
+				return 0, r.Errno
+			}
+			return uint64(r.Ret), nil
+		}
 		if !ops.seekable && !ops.isDir {
 			return 0, abi.ESPIPE
 		}

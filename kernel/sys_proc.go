@@ -5,13 +5,23 @@ import (
 	"ptrec/machine"
 )
 
-func sysGetpid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error)  { return uint64(t.p.Pid), nil }
-func sysGettid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error)  { return uint64(t.Tid), nil }
-func sysGetppid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) { return uint64(ppidOf(t.p)), nil }
-func sysGetuid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error)  { return uint64(t.p.cred.Ruid), nil }
-func sysGeteuid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) { return uint64(t.p.cred.Euid), nil }
-func sysGetgid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error)  { return uint64(t.p.cred.Rgid), nil }
-func sysGetegid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) { return uint64(t.p.cred.Egid), nil }
+func sysGetpid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) { return uint64(t.p.Pid), nil }
+func sysGettid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) { return uint64(t.Tid), nil }
+func sysGetppid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	return uint64(ppidOf(t.p)), nil
+}
+func sysGetuid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	return uint64(t.p.cred.Ruid), nil
+}
+func sysGeteuid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	return uint64(t.p.cred.Euid), nil
+}
+func sysGetgid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	return uint64(t.p.cred.Rgid), nil
+}
+func sysGetegid(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	return uint64(t.p.cred.Egid), nil
+}
 
 func sysExit(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	k.exitThread(t, waitExited(int32(a[0])))

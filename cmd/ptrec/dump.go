@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"ptrec/format"
+	"ptrec/kernel"
+	"ptrec/kernel/abi"
+)
+
+type dumpOptions struct {
+	json bool
+	kind string
+	pid  int32
+}
+
+func newDumpCmd(s streams) *cobra.Command {
+	o := &dumpOptions{}
+	cmd := &cobra.Command{
+		Use:     "dump [flags] TRACE",
+		Short:   "Print every event of a trace, one per line",
+		Example: `  $ ptrec dump --json t.ptrec | head`,
+		Args:    cobra.ExactArgs(1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runDump(s, o, args[0]) },
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "one JSON object per line")
+	cmd.Flags().StringVar(&o.kind, "kind", "", "only events of this kind: request, stop, memdelta, input or exit")
+	cmd.Flags().Int32Var(&o.pid, "pid", 0, "only events of this process")
+	return cmd
+}
+
+func runDump(s streams, o *dumpOptions, path string) error {
+	rd, err := format.Open(path)
+	if err != nil {
+		return &statusError{code: exitTrouble, err: err}
+	}
+	defer rd.Close()
+	enc := json.NewEncoder(s.out)
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &statusError{code: exitTrouble, err: err}
+		}
+		if (o.kind != "" && ev.Kind.String() != o.kind) || (o.pid != 0 && ev.Pid != o.pid) {
+			continue
+		}
+		m := eventMap(ev)
+		if o.json {
+			if err := enc.Encode(m); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintln(s.out, eventLine(ev))
+	}
+}
+
+// eventMap is the JSON form of an event.
+func eventMap(ev *format.Event) map[string]any {
+	m := map[string]any{"seq": ev.Seq, "kind": ev.Kind.String(), "icount": ev.Icount, "pid": ev.Pid, "tid": ev.Tid}
+	switch ev.Kind {
+	case format.KindRequest:
+		q := ev.Request
+		m["request"] = abi.PtraceRequestName(int(q.Op))
+		m["op"] = q.Op
+		m["target"] = q.Pid
+		m["addr"] = q.Addr
+		m["data"] = q.Data
+		m["result"] = q.Result
+		m["errno"] = abi.Errno(q.Errno).Name()
+		if q.Errno == 0 {
+			m["errno"] = ""
+		}
+		m["in_bytes"] = len(q.In)
+		m["out_bytes"] = len(q.Out)
+	case format.KindStop:
+		st := ev.Stop
+		ws := abi.WaitStatus(st.Status)
+		m["status"] = st.Status
+		m["wait"] = ws.String()
+		m["signal"] = 0
+		if ws.Stopped() {
+			m["signal"] = int(ws.StopSignal())
+		} else if ws.Signaled() {
+			m["signal"] = int(ws.Signal())
+		}
+		m["lwp_event"] = st.Event
+		m["lwp_flags"] = st.Flags
+		m["flags"] = lwpFlagNames(st.Flags)
+		m["si_signo"] = st.Signo
+		m["si_code"] = st.Code
+		m["si_addr"] = st.SigAddr
+		m["child_pid"] = st.ChildPid
+		m["syscall_code"] = st.SyscallCode
+		m["syscall"] = ""
+		if st.Flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 {
+			m["syscall"] = abi.SyscallName(int(st.SyscallCode))
+		}
+		m["syscall_narg"] = st.SyscallNarg
+		m["rip"] = st.Regs[format.RegRIP]
+		m["rax"] = st.Regs[format.RegRAX]
+	case format.KindMemDelta:
+		n := 0
+		for _, r := range ev.Mem.Ranges {
+			n += len(r.Data)
+		}
+		m["ranges"] = len(ev.Mem.Ranges)
+		m["bytes"] = n
+	case format.KindInput:
+		in := ev.Input
+		m["op"] = kernel.HostOp(in.Op).String()
+		m["path"] = in.Path
+		m["handle"] = in.Handle
+		m["args"] = in.Args
+		m["ret"] = in.Ret
+		m["errno"] = ""
+		if in.Errno != 0 {
+			m["errno"] = abi.Errno(in.Errno).Name()
+		}
+		m["in_bytes"] = len(in.In)
+		m["out_bytes"] = len(in.Out)
+	case format.KindExit:
+		m["status"] = ev.Exit.Status
+		m["reason"] = ev.Exit.Reason
+	}
+	return m
+}
+
+func lwpFlagNames(f int32) []string {
+	names := []struct {
+		bit  int32
+		name string
+	}{{abi.PL_FLAG_SCE, "SCE"}, {abi.PL_FLAG_SCX, "SCX"}, {abi.PL_FLAG_EXEC, "EXEC"}, {abi.PL_FLAG_SI, "SI"},
+		{abi.PL_FLAG_FORKED, "FORKED"}, {abi.PL_FLAG_CHILD, "CHILD"}}
+	out := []string{}
+	for _, n := range names {
+		if f&n.bit != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// eventLine is the text form of an event.
+func eventLine(ev *format.Event) string {
+	head := fmt.Sprintf("#%d @%d %-8s pid=%d", ev.Seq, ev.Icount, ev.Kind, ev.Pid)
+	switch ev.Kind {
+	case format.KindRequest:
+		q := ev.Request
+		s := fmt.Sprintf("%s %s(%d, %#x, %d) = %d", head, abi.PtraceRequestName(int(q.Op)), q.Pid, q.Addr, q.Data, q.Result)
+		if q.Errno != 0 {
+			s += " " + abi.Errno(q.Errno).Name()
+		}
+		return s
+	case format.KindStop:
+		st := ev.Stop
+		s := fmt.Sprintf("%s tid=%d %s flags=%v", head, ev.Tid, abi.WaitStatus(st.Status), lwpFlagNames(st.Flags))
+		if st.Flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 {
+			s += fmt.Sprintf(" syscall=%s/%d", abi.SyscallName(int(st.SyscallCode)), st.SyscallNarg)
+		}
+		if st.Signo != 0 {
+			s += fmt.Sprintf(" si=%s code=%d addr=%#x", abi.Signal(st.Signo), st.Code, st.SigAddr)
+		}
+		if st.ChildPid != 0 {
+			s += fmt.Sprintf(" child=%d", st.ChildPid)
+		}
+		if abi.WaitStatus(st.Status).Stopped() {
+			s += fmt.Sprintf(" rip=%#x", st.Regs[format.RegRIP])
+		}
+		return s
+	case format.KindMemDelta:
+		n := 0
+		for _, r := range ev.Mem.Ranges {
+			n += len(r.Data)
+		}
+		return fmt.Sprintf("%s %d ranges, %d bytes", head, len(ev.Mem.Ranges), n)
+	case format.KindInput:
+		in := ev.Input
+		s := fmt.Sprintf("%s %s", head, kernel.HostOp(in.Op))
+		if in.Path != "" {
+			s += fmt.Sprintf(" %q", in.Path)
+		}
+		s += fmt.Sprintf(" handle=%d args=%v in=%d → ret=%d out=%d", in.Handle, in.Args, len(in.In), in.Ret, len(in.Out))
+		if in.Errno != 0 {
+			s += " " + abi.Errno(in.Errno).Name()
+		}
+		return s
+	case format.KindExit:
+		return fmt.Sprintf("%s %s (%s)", head, abi.WaitStatus(ev.Exit.Status), ev.Exit.Reason)
+	}
+	return head
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"ptrec/format"
+	"ptrec/kernel"
+	"ptrec/kernel/abi"
+	"ptrec/kernel/hostos"
+	"ptrec/record"
+)
+
+type recordOptions struct {
+	output   string
+	stops    string
+	strict   bool
+	debug    bool
+	maxInsns uint64
+	noTrace  bool
+}
+
+func newRecordCmd(s streams) *cobra.Command {
+	o := &recordOptions{}
+	cmd := &cobra.Command{
+		Use:   "record [flags] -- PROG [ARGS...]",
+		Short: "Run a program emulated and record a trace",
+		Example: `  $ ptrec record -o t.ptrec -- ./testdata/bin/echoargs.musl a b < input
+  $ ptrec replay t.ptrec`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRecord(s, o, args) },
+	}
+	addRunFlags(cmd, o)
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "trace file (default ./PROG-N.ptrec)")
+	cmd.Flags().StringVar(&o.stops, "stops", record.StopsSyscall, "where the recorder stops the guest: syscall, signal or step")
+	return cmd
+}
+
+func newRunCmd(s streams) *cobra.Command {
+	o := &recordOptions{noTrace: true, stops: record.StopsSignal}
+	cmd := &cobra.Command{
+		Use:   "run [flags] -- PROG [ARGS...]",
+		Short: "Run a program emulated, without a trace",
+		Args:  cobra.MinimumNArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return runRecord(s, o, args) },
+	}
+	addRunFlags(cmd, o)
+	return cmd
+}
+
+func addRunFlags(cmd *cobra.Command, o *recordOptions) {
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "make an unimplemented syscall fatal (exit 125)")
+	cmd.Flags().BoolVar(&o.debug, "debug-ptrace", false, "log every ptrace request (KTR-style) on stderr")
+	cmd.Flags().Uint64Var(&o.maxInsns, "max-insns", 0, "stop the run after this many instructions (0: no limit)")
+}
+
+// lookPath finds PROG as a shell would.
+func lookPath(prog string) (string, error) {
+	if strings.Contains(prog, "/") {
+		abs, err := filepath.Abs(prog)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", fmt.Errorf("%w: %s", kernel.ErrNotFound, prog)
+		}
+		return abs, nil
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, prog)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return filepath.Abs(p)
+		}
+	}
+	return "", fmt.Errorf("%w: %s", kernel.ErrNotFound, prog)
+}
+
+// defaultTraceName returns ./PROG-N.ptrec with the first free N.
+func defaultTraceName(prog string) string {
+	base := filepath.Base(prog)
+	for n := 1; ; n++ {
+		name := fmt.Sprintf("%s-%d.ptrec", base, n)
+		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+	}
+}
+
+func runRecord(s streams, o *recordOptions, args []string) error {
+	path, err := lookPath(args[0])
+	if err != nil {
+		return err
+	}
+	switch o.stops {
+	case record.StopsSyscall, record.StopsSignal, record.StopsStep:
+	default:
+		return &statusError{code: exitTrouble, err: fmt.Errorf("--stops must be syscall, signal or step, not %q", o.stops)}
+	}
+	stdout := bufio.NewWriterSize(os.Stdout, 0)
+	_ = stdout
+	ro := record.Options{
+		Path: path, Argv: args, Envp: os.Environ(), Stops: o.stops,
+		Host: hostos.New(s.in, os.Stdout, os.Stderr), Facts: hostos.Facts(),
+		Warn: s.err, Strict: o.strict, MaxInsns: o.maxInsns,
+	}
+	if o.debug {
+		ro.Logger = slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	var interrupted atomic.Int32
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for sg := range sigs {
+			interrupted.Store(int32(sg.(syscall.Signal)))
+		}
+	}()
+	ro.Interrupted = func() bool { return interrupted.Load() != 0 }
+
+	var sink record.Sink
+	var w *format.Writer
+	var f *os.File
+	out := o.output
+	if !o.noTrace {
+		if out == "" {
+			out = defaultTraceName(args[0])
+		}
+		f, err = os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w, err = format.NewWriter(f, record.Header(ro, args[0]))
+		if err != nil {
+			return err
+		}
+		sink = w
+	}
+	res, err := record.Record(ro, sink)
+	if w != nil {
+		if cerr := w.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		fmt.Fprintf(s.err, "ptrec: trace written to %s\n", out)
+	}
+	if err != nil {
+		return err
+	}
+	if sg := interrupted.Load(); sg != 0 {
+		return &statusError{code: exitCode(128 + sg)}
+	}
+	return &statusError{code: guestExit(res.Status)}
+}
+
+// guestExit maps a wait status to ptrec's exit status.
+func guestExit(status int32) exitCode {
+	ws := abi.WaitStatus(status)
+	if ws.Signaled() {
+		return exitCode(128 + int(ws.Signal()))
+	}
+	return exitCode(ws.ExitStatus())
+}

@@ -1,0 +1,350 @@
+// Package record is ptrec's recorder: a debugger of the emulated kernel, built
+// on the kernel's FreeBSD ptrace exactly as an outside tracer would be. It
+// spawns the program traced, follows forks, stops it where the stop policy
+// says, and writes every request, stop, memory delta and host input to a
+// trace.
+package record
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"ptrec/format"
+	"ptrec/kernel"
+	"ptrec/kernel/abi"
+)
+
+// Stop policies.
+const (
+	StopsSyscall = "syscall" // syscall entry and exit, signals, exec, fork, exit
+	StopsSignal  = "signal"  // only signals and process events
+	StopsStep    = "step"    // every instruction
+)
+
+// Options configures a recording.
+type Options struct {
+	Path   string // host path of the program
+	Argv   []string
+	Envp   []string
+	Stops  string // StopsSyscall (default), StopsSignal or StopsStep
+	Host   kernel.Host
+	Facts  kernel.HostFacts
+	Warn   io.Writer    // unimplemented-syscall warnings
+	Strict bool         // unimplemented syscalls are fatal
+	Logger *slog.Logger // ptrace debug log, nil for none
+	// MaxInsns ends the run after this many instructions (0: no limit).
+	MaxInsns uint64
+	// Interrupted, if set, is polled between stops; when it returns true the
+	// guest is killed and the trace is finished.
+	Interrupted func() bool
+}
+
+// Result is how a run ended.
+type Result struct {
+	Status int32  // wait status of the initial process
+	Reason string // "exited", "signaled", "interrupted", "limit"
+	Icount uint64
+	Events uint64
+}
+
+// Sink receives the events of a recording (a format.Writer, or nothing for
+// `ptrec run`).
+type Sink interface {
+	Write(ev *format.Event) error
+}
+
+// discard is the Sink of `ptrec run`.
+type discard struct{}
+
+func (discard) Write(*format.Event) error { return nil }
+
+// Header returns the trace header for o.
+func Header(o Options, program string) format.Header {
+	f := o.Facts
+	return format.Header{
+		Program: program, Path: o.Path, Argv: o.Argv, Envp: o.Envp, Cwd: f.Cwd, Stops: stops(o),
+		Facts: []format.Fact{
+			{Key: "sysname", Value: f.Sysname}, {Key: "nodename", Value: f.Nodename},
+			{Key: "release", Value: f.Release}, {Key: "version", Value: f.Version},
+			{Key: "machine", Value: f.Machine}, {Key: "domainname", Value: f.Domainname},
+			{Key: "uid", Value: fmt.Sprint(f.Uid)}, {Key: "gid", Value: fmt.Sprint(f.Gid)},
+			{Key: "euid", Value: fmt.Sprint(f.Euid)}, {Key: "egid", Value: fmt.Sprint(f.Egid)},
+			{Key: "pid", Value: fmt.Sprint(f.HostPid)},
+		},
+	}
+}
+
+func stops(o Options) string {
+	if o.Stops == "" {
+		return StopsSyscall
+	}
+	return o.Stops
+}
+
+// FactsFromHeader recovers the host facts a trace was recorded with.
+func FactsFromHeader(h format.Header) kernel.HostFacts {
+	f := kernel.HostFacts{Cwd: h.Cwd}
+	for _, kv := range h.Facts {
+		var n uint64
+		fmt.Sscan(kv.Value, &n)
+		switch kv.Key {
+		case "sysname":
+			f.Sysname = kv.Value
+		case "nodename":
+			f.Nodename = kv.Value
+		case "release":
+			f.Release = kv.Value
+		case "version":
+			f.Version = kv.Value
+		case "machine":
+			f.Machine = kv.Value
+		case "domainname":
+			f.Domainname = kv.Value
+		case "uid":
+			f.Uid = uint32(n)
+		case "gid":
+			f.Gid = uint32(n)
+		case "euid":
+			f.Euid = uint32(n)
+		case "egid":
+			f.Egid = uint32(n)
+		case "pid":
+			f.HostPid = int32(n)
+		}
+	}
+	return f
+}
+
+// loggingHost wraps the real host and logs every call as an input event.
+type loggingHost struct {
+	real kernel.Host
+	k    *kernel.Kernel
+	sink Sink
+	err  error
+}
+
+func (h *loggingHost) Call(c *kernel.HostCall) kernel.HostReply {
+	r := h.real.Call(c)
+	if h.err == nil {
+		ev := &format.Event{Kind: format.KindInput, Input: &format.Input{
+			Op: uint16(c.Op), Path: c.Path, Handle: c.Handle, Args: append([]int64(nil), c.Args...),
+			In: append([]byte(nil), c.In...), Ret: r.Ret, Errno: int32(r.Errno), Out: r.Out,
+		}}
+		if h.k != nil {
+			ev.Icount = h.k.Icount()
+		}
+		h.err = h.sink.Write(ev)
+	}
+	return r
+}
+
+// Session is a running recording (or a plain run when its sink discards).
+type Session struct {
+	opts   Options
+	k      *kernel.Kernel
+	tracer *kernel.Process
+	child  *kernel.Process
+	sink   Sink
+	host   *loggingHost
+	events uint64
+}
+
+// Record runs the program to the end, writing the trace to sink (nil: a
+// plain run).
+func Record(o Options, sink Sink) (Result, error) {
+	if sink == nil {
+		sink = discard{}
+	}
+	s := &Session{opts: o, sink: sink}
+	s.host = &loggingHost{real: o.Host, sink: s}
+	s.k = kernel.New(kernel.Config{Host: s.host, Facts: o.Facts, Logger: o.Logger, Warn: o.Warn, Strict: o.Strict, MaxInsns: o.MaxInsns})
+	s.host.k = s.k
+	s.tracer = s.k.NewTracerProcess("ptrec")
+	child, err := s.k.Spawn(s.tracer, kernel.SpawnOptions{Path: o.Path, Argv: o.Argv, Envp: o.Envp, TraceMe: true})
+	if err != nil {
+		return Result{}, err
+	}
+	s.child = child
+	return s.loop()
+}
+
+// Write implements Sink for the host logger, counting events.
+func (s *Session) Write(ev *format.Event) error {
+	s.events++
+	return s.sink.Write(ev)
+}
+
+// request makes one ptrace request as the tracer and logs it.
+func (s *Session) request(op int, pid int32, addr uint64, data int64, in []byte, mem kernel.TracerMem) (kernel.PtraceResult, error) {
+	r := &kernel.PtraceRequest{Op: op, Pid: pid, Addr: addr, Data: data, In: in, Mem: mem}
+	res, err := s.k.Ptrace(kernel.PtraceCaller{P: s.tracer}, r)
+	ev := &format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &format.Request{
+		Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: res.Ret, In: in, Out: res.Out,
+	}}
+	if op == kernel.PT_PTREC_GETDELTA {
+		// The delta itself is the MemDelta event that follows.
+		ev.Request.Out = nil
+		ev.Request.Result = int64(len(res.Out))
+	}
+	if err != nil {
+		var e abi.Errno
+		if !errors.As(err, &e) {
+			return res, err
+		}
+		ev.Request.Errno = int32(e)
+	}
+	if werr := s.Write(ev); werr != nil {
+		return res, werr
+	}
+	return res, err
+}
+
+func (s *Session) loop() (Result, error) {
+	o := s.opts
+	resume := abi.PT_SYSCALL
+	switch stops(o) {
+	case StopsSignal:
+		resume = abi.PT_CONTINUE
+	case StopsStep:
+		resume = abi.PT_STEP
+	case StopsSyscall:
+	default:
+		return Result{}, fmt.Errorf("record: unknown stop policy %q", o.Stops)
+	}
+	res := Result{Reason: "exited"}
+	interrupted := false
+	for {
+		if s.host.err != nil {
+			return res, s.host.err
+		}
+		if !interrupted && o.Interrupted != nil && o.Interrupted() {
+			interrupted = true
+			res.Reason = "interrupted"
+			for _, p := range s.k.Processes() {
+				if p.Pid != s.tracer.Pid && p.Pid != s.k.Init().Pid && !p.Exited() {
+					s.k.Kill(p)
+				}
+			}
+		}
+		w, err := s.k.Wait4(s.tracer, -1, abi.WALL)
+		if errors.Is(err, abi.ECHILD) {
+			break
+		}
+		if errors.Is(err, kernel.ErrInsnLimit) {
+			res.Reason = "limit"
+			for _, p := range s.k.Processes() {
+				if p.Pid != s.tracer.Pid && p.Pid != s.k.Init().Pid && !p.Exited() {
+					s.k.Kill(p)
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		st := abi.WaitStatus(w.Status)
+		stop := &format.Stop{Status: w.Status}
+		ev := &format.Event{Kind: format.KindStop, Pid: w.Pid, Stop: stop}
+		if !st.Stopped() {
+			ev.Icount = s.k.Icount()
+			if err := s.Write(ev); err != nil {
+				return res, err
+			}
+			if w.Pid == s.child.Pid {
+				res.Status = w.Status
+				if st.Signaled() && res.Reason == "exited" {
+					res.Reason = "signaled"
+				}
+			}
+			continue
+		}
+		// A stop: ask what it is, like any debugger.
+		out, err := s.request(abi.PT_LWPINFO, w.Pid, 0, abi.PtraceLwpinfoSize, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("record: PT_LWPINFO: %w", err)
+		}
+		var pl abi.PtraceLwpinfo
+		pl.Unmarshal(out.Out)
+		ev.Tid = pl.Lwpid
+		stop.Event, stop.Flags = pl.Event, pl.Flags
+		stop.ChildPid, stop.SyscallCode, stop.SyscallNarg = pl.ChildPid, pl.SyscallCode, uint32(pl.SyscallNarg)
+		if pl.Flags&abi.PL_FLAG_SI != 0 {
+			stop.Signo, stop.Code, stop.SigAddr = pl.Siginfo.Signo, pl.Siginfo.Code, pl.Siginfo.Addr
+		}
+		regs, err := s.request(abi.PT_GETREGS, pl.Lwpid, 0, 0, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("record: PT_GETREGS: %w", err)
+		}
+		bases, err := s.request(kernel.PT_PTREC_GETBASES, pl.Lwpid, 0, 0, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("record: PT_PTREC_GETBASES: %w", err)
+		}
+		stop.Regs = RegsRecord(regs.Out, bases.Out)
+		delta, err := s.request(kernel.PT_PTREC_GETDELTA, w.Pid, 0, 0, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("record: PT_PTREC_GETDELTA: %w", err)
+		}
+		ev.Icount = s.k.Icount()
+		if err := s.Write(ev); err != nil {
+			return res, err
+		}
+		if len(delta.Out) > 0 {
+			md := &format.MemDelta{}
+			kernel.DecodeDelta(delta.Out, func(addr uint64, data []byte) {
+				md.Ranges = append(md.Ranges, format.MemRange{Addr: addr, Data: data})
+			})
+			if err := s.Write(&format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: w.Pid, Tid: pl.Lwpid, Mem: md}); err != nil {
+				return res, err
+			}
+		}
+		if pl.Flags&abi.PL_FLAG_EXEC != 0 || pl.Flags&abi.PL_FLAG_CHILD != 0 {
+			if _, err := s.request(abi.PT_FOLLOW_FORK, w.Pid, 0, 1, nil, nil); err != nil {
+				return res, fmt.Errorf("record: PT_FOLLOW_FORK: %w", err)
+			}
+		}
+		sig := int64(0)
+		if pl.Flags&abi.PL_FLAG_SI != 0 && pl.Flags&abi.PL_FLAG_CHILD == 0 {
+			sig = int64(st.StopSignal())
+			if abi.Signal(sig) == abi.SIGTRAP && pl.Siginfo.Code == abi.TRAP_TRACE && resume == abi.PT_STEP {
+				sig = 0 // our own single step
+			}
+		}
+		if interrupted {
+			if _, err := s.request(abi.PT_KILL, w.Pid, 1, 0, nil, nil); err != nil && !errors.Is(err, abi.ESRCH) {
+				return res, err
+			}
+			continue
+		}
+		if _, err := s.request(resume, w.Pid, 1, sig, nil, nil); err != nil {
+			return res, fmt.Errorf("record: %s: %w", abi.PtraceRequestName(resume), err)
+		}
+	}
+	res.Icount = s.k.Icount()
+	exit := &format.Event{Kind: format.KindExit, Icount: s.k.Icount(), Pid: s.child.Pid, Exit: &format.Exit{Status: res.Status, Reason: res.Reason}}
+	if err := s.Write(exit); err != nil {
+		return res, err
+	}
+	res.Events = s.events
+	return res, s.host.err
+}
+
+// RegsRecord builds a trace register record from struct reg bytes and the
+// fs/gs bases.
+func RegsRecord(reg, bases []byte) format.Regs {
+	var r abi.Reg
+	var out format.Regs
+	if len(reg) < abi.RegSize {
+		return out
+	}
+	r.Unmarshal(reg)
+	out = format.Regs{r.R15, r.R14, r.R13, r.R12, r.R11, r.R10, r.R9, r.R8, r.Rdi, r.Rsi, r.Rbp, r.Rbx, r.Rdx, r.Rcx, r.Rax,
+		uint64(r.Trapno), uint64(r.Fs), uint64(r.Gs), uint64(r.Err), uint64(r.Es), uint64(r.Ds), r.Rip, r.Cs, r.Rflags, r.Rsp, r.Ss}
+	if len(bases) >= 8 {
+		for i := 0; i < 8; i++ {
+			out[format.RegFSBase] |= uint64(bases[i]) << (8 * i)
+		}
+	}
+	return out
+}
