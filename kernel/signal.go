@@ -247,9 +247,12 @@ func (t *Thread) dequeue(sig int32) Siginfo {
 // must re-examine it before running user code.
 func (k *Kernel) checkSignals(t *Thread) bool {
 	p := t.p
-	if t.stopKind != stopNone {
-		return k.afterStop(t)
+	if t.stopKind != stopNone && k.afterStop(t) {
+		return true
 	}
+	// Resumed from a syscall, exec or fork stop with no signal: pending
+	// signals are still taken on this return to user mode (FreeBSD's ast
+	// runs after the syscallret stop).
 	for {
 		sig := t.nextDeliverable()
 		if sig == 0 {
