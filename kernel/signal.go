@@ -275,6 +275,11 @@ func (k *Kernel) checkSignals(t *Thread) bool {
 func (k *Kernel) afterStop(t *Thread) bool {
 	kind, sig := t.stopKind, t.xsig
 	t.stopKind = stopNone
+	if kind == stopChild {
+		// PL_FLAG_CHILD marks only the new child's first stop (FreeBSD
+		// clears TDB_CHILD after the fork_return ptracestop).
+		t.dbgflags &^= TDB_CHILD
+	}
 	t.xsig = 0
 	if sig == 0 || sig > abi.NSIG {
 		t.dbgksi = Siginfo{}
