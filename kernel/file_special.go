@@ -138,13 +138,19 @@ func (k *Kernel) openSpecial(t *Thread, p string, flags uint32) (*File, bool, er
 }
 
 func ppidOf(p *Process) int32 {
-	if p.pptr == nil {
+	pp := p.pptr
+	if pp == nil {
 		return 0
 	}
-	if p.pptr.system && p.pptr != p.k.initp {
+	if p.traced() && p.oppid != pp.Pid {
+		// Reparented to its debugger: getppid reports the real parent
+		// (Linux real_parent, FreeBSD's p_oppid / orphan list).
+		pp = p.k.realParent(p)
+	}
+	if pp.system && pp != p.k.initp {
 		return int32(p.k.facts.HostPid)
 	}
-	return p.pptr.Pid
+	return pp.Pid
 }
 
 // procMaps renders /proc/PID/maps.
