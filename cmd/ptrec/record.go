@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +27,7 @@ type recordOptions struct {
 	debug    bool
 	maxInsns uint64
 	noTrace  bool
+	seed     int64
 }
 
 func newRecordCmd(s streams) *cobra.Command {
@@ -62,6 +62,7 @@ func addRunFlags(cmd *cobra.Command, o *recordOptions) {
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "make an unimplemented syscall fatal (exit 125)")
 	cmd.Flags().BoolVar(&o.debug, "debug-ptrace", false, "log every ptrace request (KTR-style) on stderr")
 	cmd.Flags().Uint64Var(&o.maxInsns, "max-insns", 0, "stop the run after this many instructions (0: no limit)")
+	cmd.Flags().Int64Var(&o.seed, "seed", -1, "make randomness and clocks reproducible from this seed (for golden traces); -1: the real host's")
 }
 
 // lookPath finds PROG as a shell would.
@@ -109,11 +110,13 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 	default:
 		return &statusError{code: exitTrouble, err: fmt.Errorf("--stops must be syscall, signal or step, not %q", o.stops)}
 	}
-	stdout := bufio.NewWriterSize(os.Stdout, 0)
-	_ = stdout
+	var host kernel.Host = hostos.New(s.in, os.Stdout, os.Stderr)
+	if o.seed >= 0 {
+		host = hostos.NewFixed(host, uint64(o.seed))
+	}
 	ro := record.Options{
 		Path: path, Argv: args, Envp: os.Environ(), Stops: o.stops,
-		Host: hostos.New(s.in, os.Stdout, os.Stderr), Facts: hostos.Facts(),
+		Host: host, Facts: hostos.Facts(),
 		Warn: s.err, Strict: o.strict, MaxInsns: o.maxInsns,
 	}
 	if o.debug {
