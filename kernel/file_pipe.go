@@ -11,6 +11,7 @@ type pipe struct {
 	readers int
 	writers int
 	rq, wq  waitQueue // readers waiting for data, writers waiting for room
+	seq     uint64    // readiness events, for edge-triggered epoll
 }
 
 // pipeEnd is one end of a pipe.
@@ -51,6 +52,7 @@ func (e *pipeEnd) read(k *Kernel, t *Thread, f *File, b []byte, off int64, pread
 	if len(p.buf) == 0 {
 		p.buf = nil
 	}
+	p.seq++
 	k.wakeAll(&p.wq)
 	k.pollNotify()
 	return n, nil
@@ -81,6 +83,7 @@ func (e *pipeEnd) write(k *Kernel, t *Thread, f *File, b []byte, off int64, pwri
 	}
 	n := min(room, len(b))
 	p.buf = append(p.buf, b[:n]...)
+	p.seq++
 	k.wakeAll(&p.rq)
 	k.pollNotify()
 	return n, nil
@@ -100,6 +103,7 @@ func (e *pipeEnd) close(k *Kernel) {
 	} else {
 		p.readers--
 	}
+	p.seq++
 	k.wakeAll(&p.rq)
 	k.wakeAll(&p.wq)
 	k.pollNotify()
@@ -125,6 +129,8 @@ func (e *pipeEnd) pollEvents() uint32 {
 	}
 	return ev
 }
+
+func (e *pipeEnd) pollSeq() uint64 { return e.pipe.seq }
 
 func sysPipe(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	return k.doPipe(t, a[0], 0)

@@ -149,6 +149,7 @@ type Thread struct {
 	clearChildTid uint64
 	vforkChild    int32 // pid of the vfork child this thread waits for
 	sleepDeadline int64 // deadline of the nanosleep in progress
+	epollMaskSet  bool  // epoll_pwait installed its temporary signal mask
 	sleepQ        waitQueue
 	futexWaiting  bool // sleeping in FUTEX_WAIT (the handler re-runs on wake)
 	futexWoken    bool // woken by FUTEX_WAKE
