@@ -40,7 +40,7 @@ type CPU struct {
 	fa, fb uint64
 	fr     uint64
 
-	xmm   [16][2]uint64
+	xmm   [16]vec
 	mxcsr uint32
 
 	// x87: physical registers; ST(i) is fpr[(top+i)&7].
@@ -79,7 +79,7 @@ func NewCPU(mem *Memory) *CPU {
 func (c *CPU) ResetFPU() {
 	c.fninit()
 	c.fpr = [8]f80{}
-	c.xmm = [16][2]uint64{}
+	c.xmm = [16]vec{}
 	c.mxcsr = 0x1f80
 }
 
@@ -145,7 +145,7 @@ func (c *CPU) arith() uint64 {
 		of = r<<sh == 1<<63
 	case fkDec:
 		cf = c.fcf
-		of = r<<sh == 1<<63-1
+		of = a<<sh == 1<<63
 	}
 	if cf {
 		f |= FlagCF

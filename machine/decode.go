@@ -46,9 +46,9 @@ type dinst struct {
 
 // Extra ops beyond x86asm's table.
 const (
-	opENDBR  = 0x7f00 + iota // endbr64/endbr32: a nop
-	opRDSEED                 // rdseed r
-	opHINTNOP                // 0F 18-1F reserved hint nops
+	opENDBR   = 0x7f00 + iota // endbr64/endbr32: a nop
+	opRDSEED                  // rdseed r
+	opHINTNOP                 // 0F 18-1F reserved hint nops
 )
 
 const opRDTSCP = uint16(x86asm.RDTSCP)

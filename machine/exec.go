@@ -891,6 +891,9 @@ func (c *CPU) opShift(in *dinst, next uint64) int {
 		cnt &= 31
 	}
 	if cnt == 0 {
+		if d.kind == akReg && d.size == 4 {
+			c.Regs[d.reg] &= 0xffffffff
+		}
 		c.RIP = next
 		return stOK
 	}
@@ -1033,6 +1036,9 @@ func (c *CPU) opShiftD(in *dinst, next uint64) int {
 		cnt &= 31
 	}
 	if cnt == 0 {
+		if d.kind == akReg && d.size == 4 {
+			c.Regs[d.reg] &= 0xffffffff
+		}
 		c.RIP = next
 		return stOK
 	}
@@ -1179,10 +1185,7 @@ func (c *CPU) opMulDiv(in *dinst, next uint64) int {
 				return stFault
 			}
 		} else {
-			n := int64(rdx<<w | rax)
-			if size == 4 {
-				n = int64(rdx<<32 | rax)
-			}
+			n := int64(sext(rdx<<w|rax, 2*size))
 			dv := int64(sext(v, size))
 			if dv == -1 && n == -1<<63 {
 				c.pend = Exit{Reason: ExitDE}
@@ -1421,7 +1424,7 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 		a = 0x000906ea // family 6, model 0x9e, stepping 10
 		b = 8<<8 | 1<<16
 		c = 1<<0 | 1<<9 | 1<<13 | 1<<19 | 1<<20 | 1<<22 | 1<<23 | 1<<30 // SSE3 SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT RDRAND
-		d = 1<<0 | 1<<4 | 1<<8 | 1<<15 | 1<<19 | 1<<24 | 1<<25 | 1<<26 // FPU TSC CX8 CMOV CLFSH FXSR SSE SSE2
+		d = 1<<0 | 1<<4 | 1<<8 | 1<<15 | 1<<19 | 1<<24 | 1<<25 | 1<<26  // FPU TSC CX8 CMOV CLFSH FXSR SSE SSE2
 		return
 	case 7:
 		if sub == 0 {
