@@ -50,9 +50,15 @@ type runResult struct {
 // runIn runs a command in dir with a fixed environment and the given stdin.
 func runIn(t *testing.T, dir, stdinPath string, name string, args ...string) runResult {
 	t.Helper()
+	return runInEnv(t, dir, stdinPath, []string{"PATH=/usr/bin:/bin", "LANG=C"}, name, args...)
+}
+
+// runInEnv runs a command in dir with the environment env.
+func runInEnv(t *testing.T, dir, stdinPath string, env []string, name string, args ...string) runResult {
+	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
+	cmd.Env = env
 	if stdinPath != "" {
 		f, err := os.Open(stdinPath)
 		if err != nil {
