@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -128,4 +129,44 @@ func TestGuestsRecordReplay(t *testing.T) {
 func runInPath(t *testing.T, dir, stdin string, args ...string) runResult {
 	t.Helper()
 	return runInEnv(t, dir, stdin, []string{"PATH=" + dir + ":/usr/bin:/bin", "LANG=C"}, ptrecBin, args...)
+}
+
+// TestGoGuestRecordReplay builds the Go guest at test time and checks that
+// record and replay print what the native binary prints.
+func TestGoGuestRecordReplay(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hello")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/go/hello")
+	build.Dir = repoRoot
+	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the Go guest: %v\n%s", err, out)
+	}
+	stdin := filepath.Join(repoRoot, "testdata/c/stdin/echoargs.in")
+	trace := filepath.Join(t.TempDir(), "go.ptrec")
+	rec := runInPath(t, dir, stdin, "record", "--seed", "3", "-o", trace, "--", "hello", "x", "exit=4")
+	if rec.code != 4 {
+		t.Fatalf("record exit = %d, want 4; stderr %s", rec.code, rec.stderr)
+	}
+	if nativeOK() {
+		os.RemoveAll(filepath.Join(dir, "hello.out"))
+		cmd := exec.Command(bin, "x", "exit=4")
+		cmd.Args[0] = "hello"
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin", "LANG=C"}
+		in, err := os.Open(stdin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		cmd.Stdin = in
+		out, _ := cmd.Output()
+		if string(out) != rec.stdout || cmd.ProcessState.ExitCode() != rec.code {
+			t.Errorf("record = (%q, %d), native = (%q, %d)", rec.stdout, rec.code, out, cmd.ProcessState.ExitCode())
+		}
+	}
+	rep := runIn(t, t.TempDir(), "", ptrecBin, "replay", trace)
+	if rep.stdout != rec.stdout || rep.code != rec.code {
+		t.Errorf("replay = (%q, %d), recorded (%q, %d); stderr %s", rep.stdout, rep.code, rec.stdout, rec.code, rep.stderr)
+	}
 }
