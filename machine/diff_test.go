@@ -257,12 +257,13 @@ func runDiff(t *testing.T, snips []snippet, perSnippet int) {
 			input.WriteString(s.line(codes[i]) + "\n")
 		}
 	}
+	inputText := input.String()
 	cmd := exec.Command(runner)
-	cmd.Stdin = &input
+	cmd.Stdin = strings.NewReader(inputText)
 	out, err := cmd.Output()
 	if err != nil {
 		// Find the snippet that crashed the runner.
-		for n, line := range strings.Split(input.String(), "\n") {
+		for n, line := range strings.Split(inputText, "\n") {
 			c := exec.Command(runner)
 			c.Stdin = strings.NewReader(line + "\n")
 			if _, e := c.Output(); e != nil {
@@ -300,7 +301,13 @@ func runDiff(t *testing.T, snips []snippet, perSnippet int) {
 			}
 		}
 		if got.data != want.data {
-			diffs = append(diffs, "data differs")
+			for i := range got.data {
+				if got.data[i] != want.data[i] {
+					j := i &^ 3
+					diffs = append(diffs, fmt.Sprintf("data[%d]=%x want %x", j, got.data[j:j+4], want.data[j:j+4]))
+					break
+				}
+			}
 		}
 		if len(diffs) > 0 {
 			fails++

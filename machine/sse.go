@@ -388,9 +388,6 @@ func (c *CPU) execVec(in *dinst, next uint64) int {
 				return stFault
 			}
 			cnt = v[0]
-			if v[1] != 0 {
-				cnt = 1 << 20
-			}
 		}
 		c.xmm[d.reg] = vshift(op, c.xmm[d.reg], cnt)
 	case x86asm.PSHUFD, x86asm.PSHUFLW, x86asm.PSHUFHW, x86asm.SHUFPS, x86asm.SHUFPD, x86asm.PALIGNR,

@@ -116,6 +116,9 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 	if snan {
 		exc = mxIE
 	}
+	if !nanA && !nanB && (isDenormal(a, dbl) && k != fSqrt || isDenormal(b, dbl)) {
+		exc |= mxDE
+	}
 	if nanA || nanB {
 		if nanA {
 			if dbl {
@@ -148,7 +151,16 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 	case fMul:
 		s = x * y
 		if !math.IsInf(s, 0) && !math.IsNaN(s) {
-			e = sgn(math.FMA(x, y, -s))
+			if math.Abs(s) < 0x1p-969 {
+				// Scale so that the residual cannot underflow.
+				if math.Abs(x) < math.Abs(y) {
+					e = sgn(math.FMA(x*0x1p110, y, -s*0x1p110))
+				} else {
+					e = sgn(math.FMA(x, y*0x1p110, -s*0x1p110))
+				}
+			} else {
+				e = sgn(math.FMA(x, y, -s))
+			}
 		}
 	case fDiv:
 		if y == 0 && x != 0 && !math.IsNaN(x) && !math.IsInf(x, 0) {
@@ -156,7 +168,11 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		}
 		s = x / y
 		if !math.IsInf(s, 0) && !math.IsNaN(s) && y != 0 && !math.IsInf(y, 0) {
-			e = sgn(math.FMA(-s, y, x)) * sgn(y)
+			if math.Abs(s) < 0x1p-969 {
+				e = sgn(math.FMA(-s*0x1p110, y, x*0x1p110)) * sgn(y)
+			} else {
+				e = sgn(math.FMA(-s, y, x)) * sgn(y)
+			}
 		}
 	case fSqrt:
 		s = math.Sqrt(y)
@@ -182,6 +198,9 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		if e != 0 {
 			exc |= mxPE
 			s = round64(s, e, rc)
+			if math.Abs(s) < 0x1p-1022 || math.Abs(s) == 0x1p-1022 && e != 0 && isTinyBefore(s, e) {
+				exc |= mxUE
+			}
 		}
 		return math.Float64bits(s), exc
 	}
@@ -199,9 +218,24 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 	if e != 0 {
 		exc |= mxPE
 		f = round32(f, e, rc)
+		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(s) < 0x1p-126 {
+			exc |= mxUE
+		}
 	}
 	return uint64(math.Float32bits(f)), exc
 }
+
+// isDenormal reports a denormal operand (float32 in the low bits unless dbl).
+func isDenormal(b uint64, dbl bool) bool {
+	if dbl {
+		return b&0x7ff0000000000000 == 0 && b&0x000fffffffffffff != 0
+	}
+	return b&0x7f800000 == 0 && b&0x007fffff != 0
+}
+
+// isTinyBefore: a result rounded up to the smallest normal was tiny before
+// rounding (x86 detects tininess after rounding, so it is not).
+func isTinyBefore(s float64, e int) bool { return false }
 
 func (c *CPU) rc() uint32 { return c.mxcsr >> 13 & 3 }
 
@@ -518,9 +552,15 @@ func f64to32(b uint64, rc uint32) (uint32, uint32) {
 		}
 		return math.Float32bits(f), exc
 	}
+	if isDenormal(b, true) {
+		exc |= mxDE
+	}
 	if d := s - float64(f); d != 0 {
-		exc = mxPE
+		exc |= mxPE
 		f = round32(f, sgn(d), rc)
+		if math.Abs(float64(f)) < 0x1p-126 {
+			exc |= mxUE
+		}
 	}
 	return math.Float32bits(f), exc
 }
@@ -820,49 +860,39 @@ func (c *CPU) vecImm(in *dinst, next uint64) int {
 			}
 		}
 	case x86asm.DPPS:
-		var sum float64
 		rc := c.rc()
-		var acc uint64
-		first := true
+		var t [4]uint64
 		for i := 0; i < 4; i++ {
-			if imm>>(4+i)&1 == 0 {
-				continue
-			}
-			p, e := fop(fMul, uint64(a.d(i)), uint64(b.d(i)), false, rc)
-			exc |= e
-			if first {
-				acc, first = p, false
-			} else {
-				acc, e = fop(fAdd, acc, p, false, rc)
+			if imm>>(4+i)&1 != 0 {
+				var e uint32
+				t[i], e = fop(fMul, uint64(a.d(i)), uint64(b.d(i)), false, rc)
 				exc |= e
 			}
 		}
-		_ = sum
+		s01, e1 := fop(fAdd, t[0], t[1], false, rc)
+		s23, e2 := fop(fAdd, t[2], t[3], false, rc)
+		sum, e3 := fop(fAdd, s01, s23, false, rc)
+		exc |= e1 | e2 | e3
 		for i := 0; i < 4; i++ {
 			if imm>>i&1 != 0 {
-				r.setD(i, uint32(acc))
+				r.setD(i, uint32(sum))
 			}
 		}
 	case x86asm.DPPD:
 		rc := c.rc()
-		var acc uint64
-		first := true
+		var t [2]uint64
 		for i := 0; i < 2; i++ {
-			if imm>>(4+i)&1 == 0 {
-				continue
-			}
-			p, e := fop(fMul, a[i], b[i], true, rc)
-			exc |= e
-			if first {
-				acc, first = p, false
-			} else {
-				acc, e = fop(fAdd, acc, p, true, rc)
+			if imm>>(4+i)&1 != 0 {
+				var e uint32
+				t[i], e = fop(fMul, a[i], b[i], true, rc)
 				exc |= e
 			}
 		}
+		sum, e := fop(fAdd, t[0], t[1], true, rc)
+		exc |= e
 		for i := 0; i < 2; i++ {
 			if imm>>i&1 != 0 {
-				r[i] = acc
+				r[i] = sum
 			}
 		}
 	case x86asm.PCMPISTRI, x86asm.PCMPESTRI, x86asm.PCMPISTRM, x86asm.PCMPESTRM:

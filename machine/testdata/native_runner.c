@@ -31,6 +31,8 @@ __asm__(
 	"run_snippet:\n"
 	"push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
 	"mov %rsp, g_sp(%rip)\n"
+	"fninit\n"
+	"movl $0x1f80, g_save(%rip)\n ldmxcsr g_save(%rip)\n"
 	"lea g_in(%rip), %rax\n"
 	"movdqu 136(%rax), %xmm0\n movdqu 152(%rax), %xmm1\n movdqu 168(%rax), %xmm2\n movdqu 184(%rax), %xmm3\n"
 	"movdqu 200(%rax), %xmm4\n movdqu 216(%rax), %xmm5\n movdqu 232(%rax), %xmm6\n movdqu 248(%rax), %xmm7\n"
