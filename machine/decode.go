@@ -244,6 +244,18 @@ func decode(b []byte, addr uint64, d *dinst) decodeErr {
 			return decOK
 		}
 	}
+	if op[0] == 0x0f && op[1] == 0xf0 && p.rep == 0xf2 {
+		// LDDQU xmm, m128: decode as the equivalent MOVDQU form.
+		var nb [15]byte
+		n := copy(nb[:], b)
+		for i := 0; i < p.n; i++ {
+			if nb[i] == 0xf2 {
+				nb[i] = 0xf3
+			}
+		}
+		nb[p.n+1] = 0x6f
+		b = nb[:n]
+	}
 	inst, err := x86asm.Decode(b, 64)
 	if err != nil {
 		if err == x86asm.ErrTruncated && len(b) < 15 {

@@ -159,6 +159,8 @@ func (c *CPU) execVec(in *dinst, next uint64) int {
 	}
 	d := in.args[0]
 	switch op {
+	case x86asm.CRC32:
+		return c.crc32(in, next)
 	case x86asm.LDMXCSR:
 		v, ok := c.rd(c.ea(in), 4)
 		if !ok {

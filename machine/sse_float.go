@@ -153,11 +153,8 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		if !math.IsInf(s, 0) && !math.IsNaN(s) {
 			if math.Abs(s) < 0x1p-969 {
 				// Scale so that the residual cannot underflow.
-				if math.Abs(x) < math.Abs(y) {
-					e = sgn(math.FMA(x*0x1p110, y, -s*0x1p110))
-				} else {
-					e = sgn(math.FMA(x, y*0x1p110, -s*0x1p110))
-				}
+				// Both factors are below 2^105 here.
+				e = sgn(math.FMA(x*0x1p540, y*0x1p540, -s*0x1p540*0x1p540))
 			} else {
 				e = sgn(math.FMA(x, y, -s))
 			}
@@ -169,7 +166,11 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		s = x / y
 		if !math.IsInf(s, 0) && !math.IsNaN(s) && y != 0 && !math.IsInf(y, 0) {
 			if math.Abs(s) < 0x1p-969 {
-				e = sgn(math.FMA(-s*0x1p110, y, x*0x1p110)) * sgn(y)
+				xs, ss := x*0x1p110, s*0x1p110
+				if math.Abs(x) < 0x1p-56 {
+					xs, ss = x*0x1p540*0x1p540, s*0x1p540*0x1p540
+				}
+				e = sgn(math.FMA(-ss, y, xs)) * sgn(y)
 			} else {
 				e = sgn(math.FMA(-s, y, x)) * sgn(y)
 			}
