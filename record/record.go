@@ -39,6 +39,25 @@ type Options struct {
 	// Interrupted, if set, is polled between stops; when it returns true the
 	// guest is killed and the trace is finished.
 	Interrupted func() bool
+	// FlushEvents and FlushInsns bound what a killed recording loses: when
+	// the sink is a Flusher, it is flushed after this many events or this
+	// many instructions since the last flush, whichever comes first (0:
+	// DefaultFlushEvents, DefaultFlushInsns). Both count guest progress, not
+	// wall time, so the trace's bytes stay a function of the run.
+	FlushEvents uint64
+	FlushInsns  uint64
+}
+
+// Defaults for Options.FlushEvents and Options.FlushInsns.
+const (
+	DefaultFlushEvents = 4096
+	DefaultFlushInsns  = 1 << 26
+)
+
+// Flusher is implemented by sinks that can make everything written so far
+// durable (format.Writer ends its chunk).
+type Flusher interface {
+	Flush() error
 }
 
 // Result is how a run ended.
@@ -149,6 +168,12 @@ type Session struct {
 	sink   Sink
 	host   *loggingHost
 	events uint64
+
+	flusher   Flusher // the sink, if it flushes
+	flushEv   uint64  // events since the last flush
+	flushIc   uint64  // instruction count at the last flush
+	flushN    uint64  // events between flushes
+	flushInsn uint64  // instructions between flushes
 }
 
 // Record runs the program to the end, writing the trace to sink (nil: a
@@ -157,7 +182,14 @@ func Record(o Options, sink Sink) (Result, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	s := &Session{opts: o, sink: sink}
+	s := &Session{opts: o, sink: sink, flushN: o.FlushEvents, flushInsn: o.FlushInsns}
+	if s.flushN == 0 {
+		s.flushN = DefaultFlushEvents
+	}
+	if s.flushInsn == 0 {
+		s.flushInsn = DefaultFlushInsns
+	}
+	s.flusher, _ = sink.(Flusher)
 	s.host = &loggingHost{real: o.Host, sink: s}
 	s.k = kernel.New(kernel.Config{Host: s.host, Facts: o.Facts, Logger: o.Logger, Warn: o.Warn, Strict: o.Strict, MaxInsns: o.MaxInsns})
 	s.host.k = s.k
@@ -170,10 +202,22 @@ func Record(o Options, sink Sink) (Result, error) {
 	return s.loop()
 }
 
-// Write implements Sink for the host logger, counting events.
+// Write implements Sink for the host logger, counting events and flushing
+// the sink periodically (see Options.FlushEvents).
 func (s *Session) Write(ev *format.Event) error {
 	s.events++
-	return s.sink.Write(ev)
+	if err := s.sink.Write(ev); err != nil {
+		return err
+	}
+	if s.flusher == nil {
+		return nil
+	}
+	s.flushEv++
+	if s.flushEv >= s.flushN || ev.Icount >= s.flushIc+s.flushInsn {
+		s.flushEv, s.flushIc = 0, ev.Icount
+		return s.flusher.Flush()
+	}
+	return nil
 }
 
 // request makes one ptrace request as the tracer and logs it.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,9 +15,46 @@ import (
 )
 
 type dumpOptions struct {
-	json bool
-	kind string
-	pid  int32
+	json     bool
+	kind     string
+	pid      int32
+	from, to string
+}
+
+// position is an event number ("N" or "#N") or an instruction count ("@N")
+// given to --from or --to.
+type position struct {
+	set    bool
+	icount bool
+	n      uint64
+}
+
+func parsePosition(flag, s string) (position, error) {
+	if s == "" {
+		return position{}, nil
+	}
+	p := position{set: true}
+	num := strings.TrimPrefix(s, "#")
+	if strings.HasPrefix(s, "@") {
+		p.icount, num = true, s[1:]
+	}
+	n, err := strconv.ParseUint(num, 0, 64)
+	if err != nil {
+		return p, usageError{fmt.Sprintf("--%s %q: want an event number N or an instruction count @N", flag, s)}
+	}
+	p.n = n
+	return p, nil
+}
+
+// after reports whether ev lies beyond p (for --to).
+func (p position) after(ev *format.Event) bool {
+	if !p.set {
+		return false
+	}
+	if p.icount {
+		return ev.Icount > p.n
+	}
+	return ev.Seq > p.n
 }
 
 func newDumpCmd(s streams) *cobra.Command {
@@ -29,16 +68,44 @@ func newDumpCmd(s streams) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "one JSON object per line")
 	cmd.Flags().StringVar(&o.kind, "kind", "", "only events of this kind: request, stop, memdelta, input or exit")
-	cmd.Flags().Int32Var(&o.pid, "pid", 0, "only events of this process")
+	cmd.Flags().Int32Var(&o.pid, "pid", 0, "only events of this process (or thread)")
+	cmd.Flags().StringVar(&o.from, "from", "", "start at event N, or at the first event at or after instruction count @N")
+	cmd.Flags().StringVar(&o.to, "to", "", "stop after event N, or after the last event at or before instruction count @N")
 	return cmd
 }
 
 func runDump(s streams, o *dumpOptions, path string) error {
+	from, err := parsePosition("from", o.from)
+	if err != nil {
+		return &statusError{code: exitTrouble, err: err}
+	}
+	to, err := parsePosition("to", o.to)
+	if err != nil {
+		return &statusError{code: exitTrouble, err: err}
+	}
+	switch o.kind {
+	case "", "request", "stop", "memdelta", "input", "exit":
+	default:
+		return &statusError{code: exitTrouble, err: fmt.Errorf("--kind must be request, stop, memdelta, input or exit, not %q", o.kind)}
+	}
 	rd, err := format.Open(path)
 	if err != nil {
 		return &statusError{code: exitTrouble, err: err}
 	}
 	defer rd.Close()
+	if from.set {
+		if from.icount {
+			err = rd.SeekIcount(from.n)
+		} else {
+			err = rd.SeekEvent(from.n)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &statusError{code: exitTrouble, err: err}
+		}
+	}
 	enc := json.NewEncoder(s.out)
 	for {
 		ev, err := rd.Next()
@@ -48,7 +115,10 @@ func runDump(s streams, o *dumpOptions, path string) error {
 		if err != nil {
 			return &statusError{code: exitTrouble, err: err}
 		}
-		if (o.kind != "" && ev.Kind.String() != o.kind) || (o.pid != 0 && ev.Pid != o.pid) {
+		if to.after(ev) {
+			return nil
+		}
+		if (o.kind != "" && ev.Kind.String() != o.kind) || (o.pid != 0 && ev.Pid != o.pid && ev.Tid != o.pid) {
 			continue
 		}
 		m := eventMap(ev)

@@ -42,8 +42,11 @@ type traceStats struct {
 	Threads      int               `json:"threads"`
 	Bytes        int64             `json:"bytes"`
 	RawBytes     int64             `json:"raw_bytes"`
+	Ratio        float64           `json:"compression_ratio"`
 	Chunks       int               `json:"chunks"`
+	Blobs        int               `json:"blobs"`
 	Truncated    bool              `json:"truncated"`
+	Surviving    uint64            `json:"surviving_events"` // events readable (all of them unless truncated)
 	ExitStatus   *int32            `json:"exit_status"`
 	ExitReason   string            `json:"exit_reason"`
 }
@@ -89,7 +92,11 @@ func runInfo(s streams, o *infoOptions, path string) error {
 	}
 	inf := rd.Info()
 	st.Processes, st.Threads = len(pids), len(tids)
-	st.Bytes, st.RawBytes, st.Chunks, st.Truncated = inf.Size, int64(inf.RawBytes), inf.Chunks, inf.Truncated
+	st.Bytes, st.RawBytes, st.Chunks, st.Blobs, st.Truncated = inf.Size, int64(inf.RawBytes), inf.Chunks, inf.Blobs, inf.Truncated
+	st.Surviving = st.Events
+	if st.Bytes > 0 {
+		st.Ratio = float64(st.RawBytes) / float64(st.Bytes)
+	}
 	if o.json {
 		b, _ := json.MarshalIndent(st, "", "  ")
 		fmt.Fprintln(s.out, string(b))
@@ -110,16 +117,14 @@ func runInfo(s streams, o *infoOptions, path string) error {
 	}
 	fmt.Fprintln(s.out)
 	fmt.Fprintf(s.out, "processes:    %d, threads: %d\n", st.Processes, st.Threads)
-	ratio := 0.0
-	if st.Bytes > 0 {
-		ratio = float64(st.RawBytes) / float64(st.Bytes)
-	}
-	fmt.Fprintf(s.out, "size:         %d bytes (%d raw, %.1fx, %d chunks)\n", st.Bytes, st.RawBytes, ratio, st.Chunks)
+	fmt.Fprintf(s.out, "size:         %d bytes (%d raw, compression %.1fx, %d chunks, %d blobs)\n", st.Bytes, st.RawBytes, st.Ratio, st.Chunks, st.Blobs)
 	if st.Truncated {
-		fmt.Fprintf(s.out, "truncated:    yes — %d events survive\n", st.Events)
+		fmt.Fprintf(s.out, "truncated:    yes: the recording did not finish; %d events survive\n", st.Surviving)
 	}
 	if st.ExitStatus != nil {
 		fmt.Fprintf(s.out, "exit:         %s (%s)\n", abi.WaitStatus(*st.ExitStatus), st.ExitReason)
+	} else {
+		fmt.Fprintf(s.out, "exit:         none recorded\n")
 	}
 	return nil
 }

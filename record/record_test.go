@@ -1,0 +1,230 @@
+package record_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ptrec/format"
+	"ptrec/kernel"
+	"ptrec/kernel/abi"
+	"ptrec/kernel/hostos"
+	"ptrec/record"
+	"ptrec/replay"
+)
+
+var repoRoot = func() string { wd, _ := os.Getwd(); return filepath.Join(wd, "..") }()
+
+// recording is one run recorded into memory.
+type recording struct {
+	trace  []byte
+	res    record.Result
+	stdout string
+	stats  format.WriterStats
+}
+
+// recordGuest records testdata/bin/<prog> with a fixed host (seed 1) into
+// memory.
+func recordGuest(t testing.TB, o record.Options, prog string, args ...string) recording {
+	t.Helper()
+	dir := t.TempDir()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	out, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	o.Path = filepath.Join(repoRoot, "testdata/bin", prog)
+	o.Argv = append([]string{prog}, args...)
+	o.Envp = []string{"PATH=/bin", "LANG=C"}
+	o.Host = hostos.NewFixed(hostos.New(devnull, out, out), 1)
+	o.Facts = kernel.HostFacts{Sysname: "Linux", Machine: "x86_64", Cwd: "/", HostPid: 4242}
+	var buf bytes.Buffer
+	w, err := format.NewWriter(&buf, record.Header(o, prog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := record.Record(o, w)
+	if err != nil {
+		t.Fatalf("Record(%s %v): %v", prog, args, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recording{trace: buf.Bytes(), res: res, stdout: string(stdout), stats: w.Stats()}
+}
+
+// stopCounts summarises the stop events of a trace.
+type stopCounts struct {
+	stops, sce, scx, execs, step, exits int
+	syscalls                            map[string]int
+	events                              uint64
+	lastIcount                          uint64
+}
+
+func countStops(t testing.TB, trace []byte) stopCounts {
+	t.Helper()
+	rd, err := format.NewReader(bytes.NewReader(trace), int64(len(trace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := stopCounts{syscalls: map[string]int{}}
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.events++
+		c.lastIcount = ev.Icount
+		if ev.Kind != format.KindStop {
+			continue
+		}
+		st := ev.Stop
+		if !abi.WaitStatus(st.Status).Stopped() {
+			c.exits++
+			continue
+		}
+		c.stops++
+		switch {
+		case st.Flags&abi.PL_FLAG_SCE != 0:
+			c.sce++
+			c.syscalls[abi.SyscallName(int(st.SyscallCode))]++
+		case st.Flags&abi.PL_FLAG_EXEC != 0:
+			c.execs++
+		case st.Flags&abi.PL_FLAG_SCX != 0:
+			c.scx++
+		case st.Signo == int32(abi.SIGTRAP) && st.Code == abi.TRAP_TRACE:
+			c.step++
+		}
+	}
+	return c
+}
+
+// replayTrace replays a trace and returns its stdout and status.
+func replayTrace(t testing.TB, trace []byte) (string, replay.Result) {
+	t.Helper()
+	rd, err := format.NewReader(bytes.NewReader(trace), int64(len(trace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	r, err := replay.New(rd, replay.Options{Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run()
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	return out.String(), res
+}
+
+func TestStopPolicies(t *testing.T) {
+	const n = 20                   // getppid calls
+	want := "spin sys 20: 14b69\n" // 1 + 20 × the parent pid, the host pid 4242
+	byPolicy := map[string]stopCounts{}
+	for _, policy := range []string{record.StopsSyscall, record.StopsSignal, record.StopsStep} {
+		t.Run(policy, func(t *testing.T) {
+			rec := recordGuest(t, record.Options{Stops: policy}, "spin.musl", "sys", "20")
+			if rec.stdout != want || rec.res.Status != 0 {
+				t.Fatalf("record spin sys 20 = (%q, status %#x), want (%q, 0)", rec.stdout, rec.res.Status, want)
+			}
+			c := countStops(t, rec.trace)
+			byPolicy[policy] = c
+			switch policy {
+			case record.StopsSyscall:
+				if c.syscalls["getppid"] != n {
+					t.Errorf("syscall stops: %d getppid entries, want %d (%v)", c.syscalls["getppid"], n, c.syscalls)
+				}
+				// Every syscall but exit_group returns.
+				if c.scx != c.sce-1 || c.syscalls["exit_group"] != 1 {
+					t.Errorf("syscall stops: %d entries, %d exits, exit_group %d; want exits = entries-1 and one exit_group", c.sce, c.scx, c.syscalls["exit_group"])
+				}
+			case record.StopsSignal:
+				if c.sce != 0 || c.scx != 0 || c.step != 0 {
+					t.Errorf("signal stops: %d syscall entries, %d exits, %d steps; want none", c.sce, c.scx, c.step)
+				}
+				if c.exits != 1 || c.execs != 1 {
+					t.Errorf("signal stops: %d exit statuses, %d exec stops, want 1 and 1", c.exits, c.execs)
+				}
+			case record.StopsStep:
+				// One stop per instruction, except the exec stop, the
+				// instructions after the last stop and, today, a step
+				// over a syscall instruction, which stops only after the
+				// instruction that follows it (spin makes 25 syscalls).
+				if uint64(c.step)+64 < rec.res.Icount || uint64(c.step) > rec.res.Icount {
+					t.Errorf("step stops: %d single-step stops for %d instructions", c.step, rec.res.Icount)
+				}
+			}
+			out, res := replayTrace(t, rec.trace)
+			if out != rec.stdout || res.Status != rec.res.Status || res.Icount != rec.res.Icount {
+				t.Errorf("replay = (%q, %#x, %d insns), want (%q, %#x, %d)", out, res.Status, res.Icount, rec.stdout, rec.res.Status, rec.res.Icount)
+			}
+		})
+	}
+	sc, sg, st := byPolicy[record.StopsSyscall], byPolicy[record.StopsSignal], byPolicy[record.StopsStep]
+	if !(sg.events < sc.events && sc.events < st.events) {
+		t.Errorf("events: signal %d, syscall %d, step %d; want signal < syscall < step", sg.events, sc.events, st.events)
+	}
+}
+
+func TestRecordFlushesPeriodically(t *testing.T) {
+	rec := recordGuest(t, record.Options{FlushEvents: 64}, "spin.musl", "sys", "200")
+	total := countStops(t, rec.trace).events
+	if rec.stats.Chunks < total/64 {
+		t.Errorf("%d chunks for %d events flushed every 64, want at least %d", rec.stats.Chunks, total, total/64)
+	}
+	// A recorder killed at any point leaves the frames written so far. Cut
+	// off the trailer: every event survives. Cut inside the last chunk: at
+	// most the 64 events of that chunk are lost.
+	last := bytes.LastIndex(rec.trace, []byte(format.ChunkMagic))
+	for _, tc := range []struct {
+		cut     int
+		minKept uint64
+	}{{len(rec.trace) - 1, total}, {last + format.FrameHeaderSize + 1, total - 64}} {
+		part := rec.trace[:tc.cut]
+		rd, err := format.NewReader(bytes.NewReader(part), int64(len(part)))
+		if err != nil {
+			t.Fatalf("cut at %d: %v", tc.cut, err)
+		}
+		inf := rd.Info()
+		if !inf.Truncated {
+			t.Errorf("cut at %d: Truncated = false", tc.cut)
+		}
+		var n uint64
+		for {
+			_, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("cut at %d: event %d: %v", tc.cut, n, err)
+			}
+			n++
+		}
+		if n != inf.Events || n < tc.minKept {
+			t.Errorf("cut at %d of %d bytes: read %d events (Info %d) of %d, want at least %d", tc.cut, len(rec.trace), n, inf.Events, total, tc.minKept)
+		}
+	}
+}
+
+func TestRecordIsDeterministic(t *testing.T) {
+	a := recordGuest(t, record.Options{}, "timerand.musl")
+	b := recordGuest(t, record.Options{}, "timerand.musl")
+	if !bytes.Equal(a.trace, b.trace) {
+		t.Errorf("two recordings of timerand with the same seed differ (%d and %d bytes)", len(a.trace), len(b.trace))
+	}
+}
