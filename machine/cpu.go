@@ -230,8 +230,21 @@ func (c *CPU) cond(cc uint8) bool {
 		case 15:
 			return int64(a) > int64(b)
 		}
-	case fkLogic:
+	case fkLogic, fkAdd, fkInc, fkDec:
 		r := int64(c.fr << sh)
+		switch cc {
+		case 4:
+			return r == 0
+		case 5:
+			return r != 0
+		case 8:
+			return r < 0
+		case 9:
+			return r >= 0
+		}
+		if c.fk != fkLogic {
+			break
+		}
 		switch cc {
 		case 4:
 			return r == 0

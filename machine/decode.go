@@ -38,6 +38,8 @@ type dinst struct {
 	scale uint8 // shift count 0..3
 	a32   bool  // 32-bit address size
 	x87   uint16
+	kind  uint8 // fast-path class (k* constants), kSlow for the general executor
+	sub   uint8 // ALU operation of the kAlu* kinds
 	args  [4]arg
 	disp  int64 // displacement; for RIP-relative, the absolute address
 	imm   uint64
@@ -52,6 +54,148 @@ const (
 )
 
 const opRDTSCP = uint16(x86asm.RDTSCP)
+
+// Fast-path kinds: the hottest instruction forms, executed inline by Run.
+const (
+	kSlow uint8 = iota
+	kMovRR
+	kMovRI
+	kMovRM
+	kMovMR
+	kMovMI
+	kAluRR
+	kAluRI
+	kAluRM
+	kAluMR
+	kAluMI
+	kJcc
+	kJmp
+	kCall
+	kRet
+	kIncR
+	kDecR
+	kLea
+	kPushR
+	kPopR
+	kMovzxRM
+	kNop
+)
+
+// ALU operations of the kAlu* kinds.
+const (
+	aluAdd uint8 = iota
+	aluOr
+	aluAdc
+	aluSbb
+	aluAnd
+	aluSub
+	aluXor
+	aluCmp
+	aluTest
+)
+
+// classify picks the fast-path kind of a decoded instruction.
+func classify(d *dinst) {
+	a0, a1 := d.args[0], d.args[1]
+	reg := func(a arg) bool { return a.kind == akReg && (a.size == 8 || a.size == 4) }
+	simpleMem := d.seg == 0 && !d.a32
+	mem := func(a arg) bool { return a.kind == akMem && (a.size == 8 || a.size == 4) && simpleMem }
+	imm := func(a arg) bool { return a.kind == akImm }
+	switch x86asm.Op(d.op) {
+	case x86asm.MOV:
+		switch {
+		case d.narg != 2:
+		case reg(a0) && reg(a1):
+			d.kind = kMovRR
+		case reg(a0) && imm(a1):
+			d.kind = kMovRI
+		case reg(a0) && mem(a1):
+			d.kind = kMovRM
+		case mem(a0) && reg(a1):
+			d.kind = kMovMR
+		case mem(a0) && imm(a1):
+			d.kind = kMovMI
+		}
+	case x86asm.ADD, x86asm.OR, x86asm.ADC, x86asm.SBB, x86asm.AND, x86asm.SUB, x86asm.XOR, x86asm.CMP, x86asm.TEST:
+		switch x86asm.Op(d.op) {
+		case x86asm.ADD:
+			d.sub = aluAdd
+		case x86asm.OR:
+			d.sub = aluOr
+		case x86asm.ADC:
+			d.sub = aluAdc
+		case x86asm.SBB:
+			d.sub = aluSbb
+		case x86asm.AND:
+			d.sub = aluAnd
+		case x86asm.SUB:
+			d.sub = aluSub
+		case x86asm.XOR:
+			d.sub = aluXor
+		case x86asm.CMP:
+			d.sub = aluCmp
+		case x86asm.TEST:
+			d.sub = aluTest
+		}
+		switch {
+		case d.narg != 2:
+		case reg(a0) && reg(a1):
+			d.kind = kAluRR
+		case reg(a0) && imm(a1):
+			d.kind = kAluRI
+		case reg(a0) && mem(a1):
+			d.kind = kAluRM
+		case mem(a0) && reg(a1):
+			d.kind = kAluMR
+		case mem(a0) && imm(a1):
+			d.kind = kAluMI
+		}
+	case x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JG, x86asm.JGE, x86asm.JL,
+		x86asm.JLE, x86asm.JNE, x86asm.JNO, x86asm.JNP, x86asm.JNS, x86asm.JO, x86asm.JP, x86asm.JS:
+		d.kind = kJcc
+	case x86asm.JMP:
+		if imm(a0) {
+			d.kind = kJmp
+		}
+	case x86asm.CALL:
+		if imm(a0) {
+			d.kind = kCall
+		}
+	case x86asm.RET:
+		if d.narg == 0 && d.osz != 2 {
+			d.kind = kRet
+		}
+	case x86asm.INC:
+		if reg(a0) {
+			d.kind = kIncR
+		}
+	case x86asm.DEC:
+		if reg(a0) {
+			d.kind = kDecR
+		}
+	case x86asm.LEA:
+		if reg(a0) && !d.a32 {
+			d.kind = kLea
+		}
+	case x86asm.PUSH:
+		if a0.kind == akReg && a0.size == 8 {
+			d.kind = kPushR
+		}
+	case x86asm.POP:
+		if a0.kind == akReg && a0.size == 8 && a0.reg != RSP {
+			d.kind = kPopR
+		}
+	case x86asm.MOVZX:
+		if reg(a0) && a1.kind == akMem && (a1.size == 1 || a1.size == 2) && simpleMem {
+			d.kind = kMovzxRM
+		}
+	case x86asm.NOP:
+		d.kind = kNop
+	}
+	if d.op == opENDBR || d.op == opHINTNOP {
+		d.kind = kNop
+	}
+}
 
 // codePage caches decoded instructions of one page by offset.
 type codePage struct {
@@ -353,6 +497,7 @@ func decode(b []byte, addr uint64, d *dinst) decodeErr {
 			}
 		}
 	}
+	classify(d)
 	return decOK
 }
 

@@ -11,7 +11,12 @@ const (
 	stOK       = iota // retired; RIP set
 	stFault           // not retired: return c.pend, RIP at the instruction
 	stExitDone        // retired; then return c.pend
+	stFlags           // retired; TF may have changed (popf)
 )
+
+// aluFlags maps the ALU operations to their lazy flag kinds.
+var aluFlags = [...]uint8{aluAdd: fkAdd, aluOr: fkLogic, aluAdc: fkAdc, aluSbb: fkSbb, aluAnd: fkLogic,
+	aluSub: fkSub, aluXor: fkLogic, aluCmp: fkSub, aluTest: fkLogic}
 
 // Run executes at most budget instructions and returns why it stopped.
 func (c *CPU) Run(budget uint64) (ex Exit) {
@@ -53,29 +58,175 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 		}
 		next := rip + uint64(in.len)
 		var st int
-		switch x86asm.Op(in.op) {
-		case x86asm.MOV:
-			st = c.opMov(in, next)
-		case x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JG, x86asm.JGE, x86asm.JL,
-			x86asm.JLE, x86asm.JNE, x86asm.JNO, x86asm.JNP, x86asm.JNS, x86asm.JO, x86asm.JP, x86asm.JS:
+		switch in.kind {
+		case kMovRR:
+			c.setReg(in.args[0].reg, in.args[0].size, c.Regs[in.args[1].reg])
+			c.RIP = next
+		case kMovRI:
+			c.setReg(in.args[0].reg, in.args[0].size, in.imm)
+			c.RIP = next
+		case kMovRM:
+			v, ok := c.rd(c.eaFast(in), in.args[0].size)
+			if !ok {
+				return c.pend
+			}
+			c.setReg(in.args[0].reg, in.args[0].size, v)
+			c.RIP = next
+		case kMovMR:
+			if !c.wr(c.eaFast(in), in.args[0].size, c.Regs[in.args[1].reg]) {
+				return c.pend
+			}
+			c.RIP = next
+		case kMovMI:
+			if !c.wr(c.eaFast(in), in.args[0].size, in.imm) {
+				return c.pend
+			}
+			c.RIP = next
+		case kAluRR, kAluRI:
+			d := in.args[0]
+			a := c.Regs[d.reg]
+			b := in.imm
+			if in.kind == kAluRR {
+				b = c.Regs[in.args[1].reg]
+			}
+			var r uint64
+			switch in.sub {
+			case aluAdd:
+				r = a + b
+			case aluSub, aluCmp:
+				r = a - b
+			case aluXor:
+				r = a ^ b
+			case aluAnd, aluTest:
+				r = a & b
+			case aluOr:
+				r = a | b
+			default:
+				r, _ = c.alu(in.sub, d.size, a, b)
+				c.setReg(d.reg, d.size, r)
+				c.RIP = next
+				break
+			}
+			if in.sub < aluCmp {
+				if d.size == 8 {
+					c.Regs[d.reg] = r
+				} else {
+					c.Regs[d.reg] = uint64(uint32(r))
+				}
+			}
+			c.fk = aluFlags[in.sub]
+			c.fsh = 64 - 8*d.size
+			c.fa, c.fb, c.fr = a, b, r
+			c.RIP = next
+		case kAluRM:
+			d := in.args[0]
+			b, ok := c.rd(c.eaFast(in), d.size)
+			if !ok {
+				return c.pend
+			}
+			r, w := c.alu(in.sub, d.size, c.Regs[d.reg], b)
+			if w {
+				c.setReg(d.reg, d.size, r)
+			}
+			c.RIP = next
+		case kAluMR, kAluMI:
+			st = c.opAlu(in, next)
+		case kJcc:
 			if c.cond(in.cc) {
 				c.RIP = in.imm
 			} else {
 				c.RIP = next
 			}
-		case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
-			st = c.opAlu(in, next)
-		default:
-			st = c.exec(in, next)
-		}
-		if st != stOK {
-			if st == stFault {
+		case kJmp:
+			c.RIP = in.imm
+		case kCall:
+			sp := c.Regs[RSP] - 8
+			if !c.wr(sp, 8, next) {
 				return c.pend
 			}
-			c.Icount++
-			return c.pend
+			c.Regs[RSP] = sp
+			c.RIP = in.imm
+		case kRet:
+			t, ok := c.rd(c.Regs[RSP], 8)
+			if !ok {
+				return c.pend
+			}
+			c.Regs[RSP] += 8
+			c.RIP = t
+		case kIncR, kDecR:
+			d := in.args[0]
+			a := c.Regs[d.reg]
+			cf := c.cf()
+			var r uint64
+			if in.kind == kIncR {
+				r = a + 1
+				c.fk = fkInc
+			} else {
+				r = a - 1
+				c.fk = fkDec
+			}
+			c.setReg(d.reg, d.size, r)
+			c.fsh, c.fa, c.fb, c.fr, c.fcf = 64-8*d.size, a, 1, r, cf
+			c.RIP = next
+		case kLea:
+			a := uint64(in.disp)
+			if in.base >= 0 {
+				a += c.Regs[in.base]
+			}
+			if in.index >= 0 {
+				a += c.Regs[in.index] << in.scale
+			}
+			c.setReg(in.args[0].reg, in.args[0].size, a)
+			c.RIP = next
+		case kPushR:
+			sp := c.Regs[RSP] - 8
+			if !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
+				return c.pend
+			}
+			c.Regs[RSP] = sp
+			c.RIP = next
+		case kPopR:
+			v, ok := c.rd(c.Regs[RSP], 8)
+			if !ok {
+				return c.pend
+			}
+			c.Regs[RSP] += 8
+			c.Regs[in.args[0].reg] = v
+			c.RIP = next
+		case kMovzxRM:
+			v, ok := c.rd(c.eaFast(in), in.args[1].size)
+			if !ok {
+				return c.pend
+			}
+			c.setReg(in.args[0].reg, in.args[0].size, v)
+			c.RIP = next
+		case kNop:
+			c.RIP = next
+		default:
+			switch x86asm.Op(in.op) {
+			case x86asm.MOV:
+				st = c.opMov(in, next)
+			case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
+				st = c.opAlu(in, next)
+			default:
+				st = c.exec(in, next)
+			}
 		}
 		c.Icount++
+		if st != stOK {
+			switch st {
+			case stFault:
+				c.Icount--
+				return c.pend
+			case stExitDone:
+				return c.pend
+			case stFlags:
+				// popf may have set TF: trap after the next instruction.
+				if c.rflags&FlagTF != 0 {
+					slow = true
+				}
+			}
+		}
 		if slow {
 			c.rflags &^= FlagRF
 			slow = c.watchOn || c.execBPOn || c.rflags&FlagTF != 0
@@ -89,11 +240,64 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				return Exit{Reason: ExitSingleStep}
 			}
-		} else if c.rflags&FlagTF != 0 {
-			slow = true // popf set TF: trap after the next instruction
 		}
 	}
 	return Exit{Reason: ExitBudget}
+}
+
+// eaFast computes the effective address of a memory operand with no
+// segment override and 64-bit addressing.
+func (c *CPU) eaFast(in *dinst) uint64 {
+	a := uint64(in.disp)
+	if in.base >= 0 {
+		a += c.Regs[in.base]
+	}
+	if in.index >= 0 {
+		a += c.Regs[in.index] << in.scale
+	}
+	return a
+}
+
+// alu computes a two-operand ALU operation, records its lazy flags and
+// reports whether the result is written back.
+func (c *CPU) alu(op, size uint8, a, b uint64) (uint64, bool) {
+	var r uint64
+	var fk uint8
+	w := true
+	switch op {
+	case aluAdd:
+		r, fk = a+b, fkAdd
+	case aluSub:
+		r, fk = a-b, fkSub
+	case aluCmp:
+		r, fk, w = a-b, fkSub, false
+	case aluXor:
+		r, fk = a^b, fkLogic
+	case aluAnd:
+		r, fk = a&b, fkLogic
+	case aluTest:
+		r, fk, w = a&b, fkLogic, false
+	case aluOr:
+		r, fk = a|b, fkLogic
+	case aluAdc:
+		cin := c.cf()
+		r, fk = a+b, fkAdc
+		if cin {
+			r++
+		}
+		c.fcf = cin
+	case aluSbb:
+		cin := c.cf()
+		r, fk = a-b, fkSbb
+		if cin {
+			r--
+		}
+		c.fcf = cin
+	}
+	c.fk = fk
+	c.fsh = 64 - 8*size
+	c.fa, c.fb, c.fr = a, b, r
+	return r, w
 }
 
 // ea computes the effective address of the memory operand, with the FS/GS base.
@@ -422,6 +626,8 @@ func (c *CPU) exec(in *dinst, next uint64) int {
 		}
 		f := c.Flags()
 		c.rflags = (f&^mask | v&mask) &^ FlagRF
+		c.RIP = next
+		return stFlags
 	case x86asm.LEAVE:
 		v, ok := c.rd(c.Regs[RBP], stackSize(in))
 		if !ok {
