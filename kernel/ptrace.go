@@ -20,6 +20,12 @@ const (
 	PT_PTREC_ICOUNT = abi.PT_FIRSTMACH + 18
 )
 
+// tdbStepSyscall is a ptrec-private td_dbgflags bit: the thread executed a
+// syscall instruction with PSL_T set. amd64's syscall handler clears PSL_T
+// at entry and the SIGTRAP (TRAP_TRACE) is raised after syscallret, so the
+// step ends on the instruction after the syscall (FREEBSD-PTRACE.md §8).
+const tdbStepSyscall DbgFlag = 0x10000
+
 // PtraceCaller is who makes a request: a guest thread, or a debugger outside
 // the machine (T nil), as process P.
 type PtraceCaller struct {
@@ -189,7 +195,7 @@ func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err
 		if req == abi.PT_KILL {
 			data = int64(abi.SIGKILL)
 		}
-		if data < 0 || data > abi.NSIG {
+		if data < 0 || data > abi.SIG_MAXSIG {
 			return res, abi.EINVAL
 		}
 		switch req {
@@ -462,6 +468,20 @@ func (k *Kernel) ptraceResume(p *Process, td2 *Thread, req int, data int32) {
 	if p.flag&(P_STOPPED_SIG|P_STOPPED_TRACE) != 0 {
 		td2.dbgflags &^= TDB_XSIG
 		td2.xsig = data
+		if td2.stopKind == stopSyscall || td2.stopKind == stopChild {
+			// Fixed FreeBSD: a signal given at a syscall, exec or
+			// fork stop is not lost. It is queued now, flagged so it
+			// is not reported again (KSI_PTRACE); SIGKILL ends the
+			// process before the syscall runs.
+			td2.xsig = 0
+			switch {
+			case data == int32(abi.SIGKILL):
+				k.exitProcess(p, waitSignaled(data, false))
+				return
+			case data > 0 && data <= abi.NSIG:
+				td2.pending.add(Siginfo{Signo: data, Code: abi.SI_USER, Pid: p.pptr.Pid, Uid: p.pptr.cred.Ruid, ptrace: true}, false)
+			}
+		}
 		if req == abi.PT_DETACH {
 			for _, t := range p.threads {
 				t.dbgflags &^= TDB_SUSPEND
@@ -651,33 +671,9 @@ func (k *Kernel) ptraceIO(p *Process, td2 *Thread, r *PtraceRequest, wrap32 bool
 	if d.Len > maxIO {
 		d.Len = maxIO
 	}
-	done := uint64(0)
-	var buf [4096]byte
-	for done < d.Len {
-		n := min(d.Len-done, uint64(len(buf)))
-		chunk := buf[:n]
-		if write {
-			if err := r.Mem.ReadAt(d.Addr+done, chunk); err != nil {
-				return PtraceResult{}, abi.EFAULT
-			}
-			m, _ := p.mem.WriteForce(d.Offs+done, chunk)
-			done += uint64(m)
-			if uint64(m) < n {
-				return PtraceResult{}, abi.EFAULT
-			}
-		} else {
-			m, _ := p.mem.ReadForce(d.Offs+done, chunk)
-			if m > 0 {
-				if err := r.Mem.WriteAt(d.Addr+done, chunk[:m]); err != nil {
-					return PtraceResult{}, abi.EFAULT
-				}
-			}
-			done += uint64(m)
-			if uint64(m) < n {
-				return PtraceResult{}, abi.EFAULT
-			}
-		}
-	}
+	done, err := k.procRWMem(p, r.Mem, &d, write)
+	// piod_len -= uio_resid, also after a fault part-way (the seed); the
+	// syscall layer copies the structure out only on success.
 	d.Len = done
 	var out []byte
 	if wrap32 {
@@ -687,7 +683,42 @@ func (k *Kernel) ptraceIO(p *Process, td2 *Thread, r *PtraceRequest, wrap32 bool
 		out = make([]byte, abi.PtraceIoDescSize)
 		d.Marshal(out)
 	}
-	return PtraceResult{Out: out}, nil
+	return PtraceResult{Out: out}, err
+}
+
+// procRWMem is proc_rwmem for PT_IO: it moves d.Len bytes between the
+// tracee at d.Offs (copy-on-write for writes, so text can take a
+// breakpoint; decoded code is invalidated) and the tracer's buffer at
+// d.Addr, and returns how many bytes it moved before any fault (EFAULT).
+func (k *Kernel) procRWMem(p *Process, mem TracerMem, d *abi.PtraceIoDesc, write bool) (uint64, error) {
+	done := uint64(0)
+	var buf [4096]byte
+	for done < d.Len {
+		n := min(d.Len-done, uint64(len(buf)))
+		chunk := buf[:n]
+		if write {
+			if err := mem.ReadAt(d.Addr+done, chunk); err != nil {
+				return done, abi.EFAULT
+			}
+			m, _ := p.mem.WriteForce(d.Offs+done, chunk)
+			done += uint64(m)
+			if uint64(m) < n {
+				return done, abi.EFAULT
+			}
+		} else {
+			m, _ := p.mem.ReadForce(d.Offs+done, chunk)
+			if m > 0 {
+				if err := mem.WriteAt(d.Addr+done, chunk[:m]); err != nil {
+					return done, abi.EFAULT
+				}
+			}
+			done += uint64(m)
+			if uint64(m) < n {
+				return done, abi.EFAULT
+			}
+		}
+	}
+	return done, nil
 }
 
 // lwpinfo is PT_LWPINFO.

@@ -91,7 +91,7 @@ func TestPtraceErrors(t *testing.T) {
 		{"attach self", child, abi.PT_ATTACH, child.Pid, 0, abi.EINVAL},
 		{"attach traced", other, abi.PT_ATTACH, child.Pid, 0, abi.EBUSY},
 		{"traced by someone else", other, abi.PT_CONTINUE, child.Pid, 0, abi.EBUSY},
-		{"bad signal", tracer, abi.PT_CONTINUE, child.Pid, abi.NSIG + 1, abi.EINVAL},
+		{"bad signal", tracer, abi.PT_CONTINUE, child.Pid, abi.SIG_MAXSIG + 1, abi.EINVAL},
 		{"negative signal", tracer, abi.PT_STEP, child.Pid, -1, abi.EINVAL},
 		{"lwpinfo size 0", tracer, abi.PT_LWPINFO, child.Pid, 0, abi.EINVAL},
 		{"lwpinfo too big", tracer, abi.PT_LWPINFO, child.Pid, abi.PtraceLwpinfoSize + 1, abi.EINVAL},

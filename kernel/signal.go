@@ -37,6 +37,10 @@ type Siginfo struct {
 	Addr   uint64 // fault address (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP)
 	Value  uint64 // sigval
 	Trapno int32  // the machine trap number (FreeBSD's si_trapno)
+
+	// ptrace marks a signal the debugger passed when resuming (FreeBSD's
+	// KSI_PTRACE): it is delivered without being reported again.
+	ptrace bool
 }
 
 // marshalLinux writes the 128-byte Linux siginfo_t.
@@ -250,6 +254,16 @@ func (k *Kernel) checkSignals(t *Thread) bool {
 	if t.stopKind != stopNone && k.afterStop(t) {
 		return true
 	}
+	if t.vforkChild != 0 {
+		// A traced vfork parent reported its fork stop; now it waits
+		// for the child to exec or exit before returning to user mode
+		// (syscallret's RFPPWAIT wait, after the ptrace stop).
+		if c := k.pidMap[t.vforkChild]; c != nil && c.vforkParent == t {
+			k.sleepOn(t, &c.vforkWait, 0)
+			return true
+		}
+		t.vforkChild = 0
+	}
 	// Resumed from a syscall, exec or fork stop with no signal: pending
 	// signals are still taken on this return to user mode (FreeBSD's ast
 	// runs after the syscallret stop).
@@ -259,7 +273,7 @@ func (k *Kernel) checkSignals(t *Thread) bool {
 			return false
 		}
 		si := t.dequeue(sig)
-		if p.traced() && p.flag&P_PPTRACE == 0 {
+		if p.traced() && p.flag&P_PPTRACE == 0 && !si.ptrace {
 			t.dbgksi = si
 			t.stopSig = sig
 			k.ptracestop(t, abi.Signal(sig), stopSignal)
@@ -296,7 +310,7 @@ func (k *Kernel) afterStop(t *Thread) bool {
 		if sig != t.stopSig {
 			// The debugger substituted another signal: it is queued
 			// without siginfo and waits if masked.
-			si = Siginfo{Signo: sig, Code: abi.SI_USER}
+			si = Siginfo{Signo: sig, Code: abi.SI_USER, ptrace: true}
 			if t.sigmask&sigbit(sig) != 0 {
 				t.pending.add(si, false)
 				return true
@@ -307,8 +321,9 @@ func (k *Kernel) afterStop(t *Thread) bool {
 		return true
 	default:
 		// Fixed FreeBSD behaviour: a signal given at a syscall, exec or
-		// fork stop is delivered, not dropped.
-		t.pending.add(Siginfo{Signo: sig, Code: abi.SI_USER}, false)
+		// fork stop is delivered, not dropped, and not reported again
+		// (KSI_PTRACE).
+		t.pending.add(Siginfo{Signo: sig, Code: abi.SI_USER, ptrace: true}, false)
 		return true
 	}
 }

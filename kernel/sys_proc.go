@@ -138,7 +138,11 @@ func (k *Kernel) doClone(t *Thread, flags, newsp, parentTid, childTid, tls uint6
 		nt := k.newThread(p, cpu)
 		nt.sigmask = t.sigmask
 		nt.altstack = stackT{flags: abi.SS_DISABLE}
-		nt.phase = phaseUser
+		// A new thread returns from clone through syscallret (FreeBSD's
+		// fork_return): a debugger tracing syscall exits sees its SCX stop.
+		nt.sc = t.sc
+		nt.inSyscall = true
+		nt.phase = phaseSyscallExit
 		if flags&abi.CLONE_CHILD_CLEARTID != 0 {
 			nt.clearChildTid = childTid
 		}
@@ -195,7 +199,12 @@ func (k *Kernel) doClone(t *Thread, flags, newsp, parentTid, childTid, tls uint6
 		c.flag |= P_TRACED
 		c.oppid = p.Pid
 		k.reparent(c, dbg)
-		nt.dbgflags |= TDB_CHILD
+		// The child's stop is at its return from fork (fork_return):
+		// PL_FLAG_CHILD | PL_FLAG_SCX with the fork's syscall code, as
+		// FreeBSD reports it since the syscall fields exist.
+		nt.sc = t.sc
+		nt.inSyscall = true
+		nt.dbgflags |= TDB_CHILD | TDB_SCX
 		t.dbgflags |= TDB_FORK
 		t.dbgForked = c.Pid
 		k.ptracestop(nt, abi.SIGSTOP, stopChild)
@@ -445,7 +454,12 @@ func sysPtrace(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	}
 	res, err := k.Ptrace(PtraceCaller{P: t.p, T: t}, r)
 	if err != nil {
-		return 0, err
+		return 0, err // the seed copies out only on success
+	}
+	if req == abi.PT_READ_I || req == abi.PT_READ_D {
+		// The int read is returned zero-extended, so no value looks
+		// like a Linux -errno; fbsd_ptrace.h casts it back to int.
+		return uint64(uint32(res.Ret)), nil
 	}
 	if len(res.Out) > 0 {
 		if err := t.writeMem(addr, res.Out); err != nil {
