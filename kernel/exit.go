@@ -192,6 +192,7 @@ func (k *Kernel) reap(parent, p *Process) {
 		}
 	}
 	p.reaped = true
+	parent.childNanos += p.cpuNanos() + p.childNanos
 	parent.children = removeProc(parent.children, p)
 	k.clearOrphan(p)
 	delete(k.pidMap, p.Pid)

@@ -12,6 +12,7 @@ type pipe struct {
 	writers int
 	rq, wq  waitQueue // readers waiting for data, writers waiting for room
 	seq     uint64    // readiness events, for edge-triggered epoll
+	msgs    []int     // message lengths (packet sockets only)
 }
 
 // pipeEnd is one end of a pipe.

@@ -96,6 +96,17 @@ func (k *Kernel) openSpecial(t *Thread, p string, flags uint32) (*File, bool, er
 		return newFile(&memFile{kind: memZero}, flags, p), true, nil
 	case "/dev/urandom", "/dev/random":
 		return newFile(&memFile{kind: memRandom}, flags, p), true, nil
+	case "/dev/stdin":
+		p = "/proc/self/fd/0"
+	case "/dev/stdout":
+		p = "/proc/self/fd/1"
+	case "/dev/stderr":
+		p = "/proc/self/fd/2"
+	case "/dev/fd", "/dev/fd/":
+		p = "/proc/self/fd"
+	}
+	if strings.HasPrefix(p, "/dev/fd/") {
+		p = "/proc/self/fd/" + p[len("/dev/fd/"):]
 	}
 	if !strings.HasPrefix(p, "/proc/") {
 		return nil, false, nil
@@ -115,6 +126,25 @@ func (k *Kernel) openSpecial(t *Thread, p string, flags uint32) (*File, bool, er
 		rest = rest[i+1:]
 	} else {
 		return nil, false, nil
+	}
+	if rest == "fd" || rest == "fd/" {
+		if flags&abi.O_ACCMODE != abi.O_RDONLY {
+			return nil, true, abi.EISDIR
+		}
+		return newFile(procFdDir(proc), flags, p), true, nil
+	}
+	if strings.HasPrefix(rest, "fd/") {
+		// Opening /proc/PID/fd/N (and /dev/stdin, /dev/fd/N) reaches the
+		// open file itself, never the host's descriptor of that number.
+		fd, err := strconv.Atoi(rest[3:])
+		if err != nil || fd < 0 {
+			return nil, true, abi.ENOENT
+		}
+		f, err := proc.files.get(fd)
+		if err != nil {
+			return nil, true, abi.ENOENT
+		}
+		return f, true, nil
 	}
 	if flags&abi.O_ACCMODE != abi.O_RDONLY {
 		return nil, true, abi.EACCES
@@ -187,6 +217,67 @@ func procMaps(p *Process) string {
 	return sb.String()
 }
 
+// fdLinkName is what /proc/PID/fd/N links to.
+func fdLinkName(f *File) string {
+	switch o := f.ops.(type) {
+	case *pipeEnd:
+		return fmt.Sprintf("pipe:[%d]", o.pipe.id)
+	case *unixSocket:
+		return fmt.Sprintf("socket:[%d]", o.rx.id)
+	case *eventFD:
+		return "anon_inode:[eventfd]"
+	case *epollFile:
+		return "anon_inode:[eventpoll]"
+	}
+	return f.path
+}
+
+// procDir is a directory the kernel lists itself (/proc/PID/fd). Like
+// Linux it lists the descriptors open when it is read, not when opened.
+type procDir struct {
+	proc   *Process
+	ents   []Dirent
+	loaded bool
+	pos    int
+}
+
+func procFdDir(p *Process) *procDir { return &procDir{proc: p} }
+
+// entries lists the directory on the first read after open or rewind.
+func (d *procDir) entries() []Dirent {
+	if d.loaded {
+		return d.ents
+	}
+	d.loaded = true
+	d.ents = []Dirent{{Ino: 1, Type: abi.DT_DIR, Name: "."}, {Ino: 1, Type: abi.DT_DIR, Name: ".."}}
+	if d.proc.files == nil {
+		return d.ents
+	}
+	for fd, e := range d.proc.files.fds {
+		if e.file != nil {
+			d.ents = append(d.ents, Dirent{Ino: uint64(1000 + fd), Type: abi.DT_LNK, Name: strconv.Itoa(fd)})
+		}
+	}
+	return d.ents
+}
+
+func (d *procDir) read(k *Kernel, t *Thread, f *File, b []byte, off int64, pread bool) (int, error) {
+	return 0, abi.EISDIR
+}
+
+func (d *procDir) write(k *Kernel, t *Thread, f *File, b []byte, off int64, pwrite bool) (int, error) {
+	return 0, abi.EBADF
+}
+
+func (d *procDir) stat(k *Kernel) ([]byte, error) {
+	st := abi.Stat{Mode: abi.S_IFDIR | 0o500, Nlink: 2, Blksize: 4096, Ino: 1, Dev: 0x16}
+	b := make([]byte, abi.StatSize)
+	st.Marshal(b)
+	return b, nil
+}
+
+func (d *procDir) close(k *Kernel) {}
+
 // readlinkSpecial answers readlink for /proc/self/exe and /proc/self/fd/N.
 func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
 	proc, rest := t.p, ""
@@ -224,11 +315,7 @@ func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
 		if err != nil {
 			return "", true, abi.ENOENT
 		}
-		switch f.ops.(type) {
-		case *pipeEnd:
-			return fmt.Sprintf("pipe:[%d]", f.ops.(*pipeEnd).pipe.id), true, nil
-		}
-		return f.path, true, nil
+		return fdLinkName(f), true, nil
 	}
 	return "", false, nil
 }

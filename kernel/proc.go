@@ -108,6 +108,9 @@ type Process struct {
 	reaped    bool
 	pgid, sid int32
 
+	nice       int32 // setpriority bookkeeping (one CPU: no effect)
+	childNanos int64 // CPU time of reaped children (getrusage, times)
+
 	childWait   waitQueue // threads blocked in wait4 on our children
 	vforkWait   waitQueue // the vfork parent waits here until exec or exit
 	vforkParent *Thread
@@ -154,6 +157,9 @@ type Thread struct {
 	futexWaiting  bool // sleeping in FUTEX_WAIT (the handler re-runs on wake)
 	futexWoken    bool // woken by FUTEX_WAKE
 	robustList    uint64
+
+	sigwaitActive bool   // rt_sigtimedwait unblocked its set while sleeping
+	sigwaitMask   uint64 // the mask rt_sigtimedwait restores
 }
 
 // phase is where a thread is in the kernel/user cycle (the continuation the

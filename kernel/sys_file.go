@@ -342,6 +342,12 @@ func sysLseek(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 		return uint64(nw), nil
 	case *memFile:
 		return ops.seek(f, off, whence)
+	case *procDir:
+		if whence == 0 && off == 0 {
+			ops.pos, ops.loaded = 0, false
+			return 0, nil
+		}
+		return 0, abi.EINVAL
 	}
 	return 0, abi.ESPIPE
 }

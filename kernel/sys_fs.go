@@ -184,36 +184,45 @@ func sysGetdents64(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	h, ok := f.ops.(*hostFile)
-	if !ok || !h.isDir {
-		return 0, abi.ENOTDIR
-	}
-	if !h.dirLoaded {
-		r := k.host.Call(&HostCall{Op: HostReaddir, Handle: h.handle})
-		if r.Errno != 0 {
-			return 0, r.Errno
+	var ents []Dirent
+	var pos *int
+	switch h := f.ops.(type) {
+	case *hostFile:
+		if !h.isDir {
+			return 0, abi.ENOTDIR
 		}
-		h.dirents = DecodeDirents(r.Out)
-		h.dirLoaded = true
+		if !h.dirLoaded {
+			r := k.host.Call(&HostCall{Op: HostReaddir, Handle: h.handle})
+			if r.Errno != 0 {
+				return 0, r.Errno
+			}
+			h.dirents = DecodeDirents(r.Out)
+			h.dirLoaded = true
+		}
+		ents, pos = h.dirents, &h.dirPos
+	case *procDir:
+		ents, pos = h.entries(), &h.pos
+	default:
+		return 0, abi.ENOTDIR
 	}
 	size := int(min(a[2], 1<<20))
 	var out []byte
-	for h.dirPos < len(h.dirents) {
-		e := h.dirents[h.dirPos]
+	for *pos < len(ents) {
+		e := ents[*pos]
 		reclen := (19 + len(e.Name) + 1 + 7) &^ 7
 		if len(out)+reclen > size {
 			break
 		}
 		rec := make([]byte, reclen)
 		putLE64(rec[0:], e.Ino)
-		putLE64(rec[8:], uint64(h.dirPos+1))
+		putLE64(rec[8:], uint64(*pos+1))
 		rec[16], rec[17] = byte(reclen), byte(reclen>>8)
 		rec[18] = e.Type
 		copy(rec[19:], e.Name)
 		out = append(out, rec...)
-		h.dirPos++
+		*pos++
 	}
-	if len(out) == 0 && h.dirPos < len(h.dirents) {
+	if len(out) == 0 && *pos < len(ents) {
 		return 0, abi.EINVAL
 	}
 	return uint64(len(out)), t.writeMem(a[1], out)

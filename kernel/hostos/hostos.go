@@ -4,11 +4,12 @@
 package hostos
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
-	"sort"
 	"syscall"
 	"time"
 
@@ -257,6 +258,47 @@ func (h *Host) Call(c *kernel.HostCall) kernel.HostReply {
 	case kernel.HostSleep:
 		time.Sleep(time.Duration(min(arg(c, 0), int64(time.Second))))
 		return kernel.HostReply{}
+	case kernel.HostPoll:
+		f, e := h.file(c.Handle)
+		if e != 0 {
+			return kernel.HostReply{Errno: e}
+		}
+		ms := -1
+		if ns := arg(c, 1); ns >= 0 {
+			ms = int(min((ns+999_999)/1_000_000, 1<<30))
+		}
+		fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: int16(arg(c, 0))}}
+		for {
+			_, err := unix.Poll(fds, ms)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return fail(err)
+			}
+			return kernel.HostReply{Ret: int64(uint16(fds[0].Revents))}
+		}
+	case kernel.HostChown:
+		var err error
+		if arg(c, 2) != 0 {
+			err = unix.Chown(c.Path, int(int32(arg(c, 0))), int(int32(arg(c, 1))))
+		} else {
+			err = unix.Lchown(c.Path, int(int32(arg(c, 0))), int(int32(arg(c, 1))))
+		}
+		return fail(err)
+	case kernel.HostUtimens:
+		ts := []unix.Timespec{{Sec: arg(c, 0), Nsec: arg(c, 1)}, {Sec: arg(c, 2), Nsec: arg(c, 3)}}
+		flags := unix.AT_SYMLINK_NOFOLLOW
+		if len(c.In) > 0 && c.In[0] == 1 {
+			flags = 0
+		}
+		return fail(unix.UtimesNanoAt(unix.AT_FDCWD, c.Path, ts, flags))
+	case kernel.HostStatfs:
+		var st unix.Statfs_t
+		if err := unix.Statfs(c.Path, &st); err != nil {
+			return fail(err)
+		}
+		return kernel.HostReply{Out: marshalStatfs(&st)}
 	case kernel.HostIoctl:
 		f, e := h.file(c.Handle)
 		if e != 0 {
@@ -289,55 +331,41 @@ func marshalStat(st *unix.Stat_t) []byte {
 	return b
 }
 
-// readdir lists a directory (with . and ..), sorted by name so the listing
-// does not depend on the host filesystem's order.
+// readdir lists a directory in the host filesystem's own order (what
+// getdents64 returns natively, "." and ".." included), so a guest walking a
+// tree prints it in the same order as a native run. The listing is recorded,
+// so replay sees the same order on any machine.
 func readdir(f *os.File) kernel.HostReply {
 	d, err := os.Open(f.Name())
 	if err != nil {
 		return kernel.HostReply{Errno: errnoOf(err)}
 	}
 	defer d.Close()
-	ents, err := d.ReadDir(-1)
-	if err != nil {
-		return kernel.HostReply{Errno: errnoOf(err)}
-	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
-	var st unix.Stat_t
+	fd := int(d.Fd())
 	out := []kernel.Dirent{}
-	if unix.Stat(f.Name(), &st) == nil {
-		out = append(out, kernel.Dirent{Ino: st.Ino, Type: abi.DT_DIR, Name: "."})
-	}
-	if unix.Stat(f.Name()+"/..", &st) == nil {
-		out = append(out, kernel.Dirent{Ino: st.Ino, Type: abi.DT_DIR, Name: ".."})
-	}
-	for _, e := range ents {
-		var ino uint64
-		if info, err := e.Info(); err == nil {
-			if s, ok := info.Sys().(*syscall.Stat_t); ok {
-				ino = s.Ino
-			}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != nil {
+			return kernel.HostReply{Errno: errnoOf(err)}
 		}
-		out = append(out, kernel.Dirent{Ino: ino, Type: abi.DTFromMode(uint32(fsModeToUnix(e.Type()))), Name: e.Name()})
+		if n <= 0 {
+			break
+		}
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.LittleEndian.Uint16(b[16:]))
+			if reclen < 19 || reclen > len(b) {
+				break
+			}
+			name := b[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			out = append(out, kernel.Dirent{Ino: binary.LittleEndian.Uint64(b), Type: b[18], Name: string(name)})
+			b = b[reclen:]
+		}
 	}
 	return kernel.HostReply{Ret: int64(len(out)), Out: kernel.EncodeDirents(out)}
-}
-
-func fsModeToUnix(m fs.FileMode) uint32 {
-	switch {
-	case m&fs.ModeDir != 0:
-		return abi.S_IFDIR
-	case m&fs.ModeSymlink != 0:
-		return abi.S_IFLNK
-	case m&fs.ModeNamedPipe != 0:
-		return abi.S_IFIFO
-	case m&fs.ModeSocket != 0:
-		return abi.S_IFSOCK
-	case m&fs.ModeCharDevice != 0:
-		return abi.S_IFCHR
-	case m&fs.ModeDevice != 0:
-		return abi.S_IFBLK
-	}
-	return abi.S_IFREG
 }
 
 func ioctl(f *os.File, req uint) kernel.HostReply {
@@ -373,4 +401,23 @@ func ioctl(f *os.File, req uint) kernel.HostReply {
 		return kernel.HostReply{Errno: errnoOf(err)}
 	}
 	return kernel.HostReply{Errno: abi.ENOTTY}
+}
+
+// marshalStatfs encodes the Linux x86-64 struct statfs (120 bytes).
+func marshalStatfs(st *unix.Statfs_t) []byte {
+	b := make([]byte, 120)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(st.Type))
+	le.PutUint64(b[8:], uint64(st.Bsize))
+	le.PutUint64(b[16:], st.Blocks)
+	le.PutUint64(b[24:], st.Bfree)
+	le.PutUint64(b[32:], st.Bavail)
+	le.PutUint64(b[40:], st.Files)
+	le.PutUint64(b[48:], st.Ffree)
+	le.PutUint32(b[56:], uint32(st.Fsid.Val[0]))
+	le.PutUint32(b[60:], uint32(st.Fsid.Val[1]))
+	le.PutUint64(b[64:], uint64(st.Namelen))
+	le.PutUint64(b[72:], uint64(st.Frsize))
+	le.PutUint64(b[80:], uint64(st.Flags))
+	return b
 }
