@@ -2,8 +2,6 @@ package machine
 
 import "testing"
 
-
-
 // loopCode is an integer loop of 10 instructions per iteration:
 //
 //	mov ecx, 1000000; xor eax, eax

@@ -597,15 +597,19 @@ func (c *CPU) fetch(rip uint64) (*dinst, bool) {
 		}
 	}
 	d := &c.scratch
-	switch decode(buf[:n], rip, d) {
-	case decTruncated:
+	if decode(buf[:n], rip, d) != decOK {
+		// If the bytes were cut by an unfetchable page and the padded
+		// instruction is longer than what could be fetched, the fetch of
+		// the next page faults; otherwise the instruction is invalid.
 		if cut {
-			c.pend = Exit{Reason: ExitPageFault, Addr: (pn + 1) * PageSize, Access: AccessExec}
-		} else {
-			c.pend = Exit{Reason: ExitUD}
+			if decode(buf[:], rip, d) == decOK && int(d.len) > n {
+				c.pend = Exit{Reason: ExitPageFault, Addr: (pn + 1) * PageSize, Access: AccessExec}
+				if !canonical((pn + 1) * PageSize) {
+					c.pend = Exit{Reason: ExitGP}
+				}
+				return nil, false
+			}
 		}
-		return nil, false
-	case decUD:
 		c.pend = Exit{Reason: ExitUD}
 		return nil, false
 	}

@@ -18,6 +18,10 @@ const (
 var aluFlags = [...]uint8{aluAdd: fkAdd, aluOr: fkLogic, aluAdc: fkAdc, aluSbb: fkSbb, aluAnd: fkLogic,
 	aluSub: fkSub, aluXor: fkLogic, aluCmp: fkSub, aluTest: fkLogic}
 
+// panicOnBug makes Run re-panic on an internal error instead of turning it
+// into ExitUD; tests and fuzzing set it.
+var panicOnBug = false
+
 // Run executes at most budget instructions and returns why it stopped.
 func (c *CPU) Run(budget uint64) (ex Exit) {
 	if c.tlbGen != c.Mem.gen {
@@ -28,6 +32,10 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 	slow := c.watchOn || c.execBPOn || c.rflags&(FlagTF|FlagRF) != 0
 	defer func() {
 		if r := recover(); r != nil {
+			if panicOnBug {
+				panic(r)
+			}
+			// An internal bug must not crash the host: report it as #UD.
 			ex = Exit{Reason: ExitUD}
 		}
 	}()

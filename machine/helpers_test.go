@@ -6,6 +6,8 @@ import (
 	"testing"
 )
 
+func init() { panicOnBug = true }
+
 const (
 	testCode  = 0x400000
 	testData  = 0x600000
