@@ -1,171 +1,122 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
-	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
-	"ptrec/format"
-	"ptrec/kernel"
+	"ptrec/diff"
 )
 
 type diffOptions struct {
 	context int
+	ignore  string
+	json    bool
+	format  string
+	deep    bool
+	color   string
 }
 
 func newDiffCmd(s streams) *cobra.Command {
 	o := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:     "diff [flags] A B",
-		Short:   "Compare two traces event by event",
-		Example: `  $ ptrec diff golden.ptrec new.ptrec`,
-		Args:    cobra.ExactArgs(2),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runDiff(s, o, args[0], args[1]) },
+		Use:   "diff [flags] A B",
+		Short: "Compare two traces: first divergence, its origin, and a summary",
+		Long: `Compare two traces event by event, aligned per thread by their syscall and
+stop sequence, so an inserted or missing syscall does not make everything after
+it differ. Prints the first divergence with context from both traces, its
+origin when it is an input (a clock, random bytes, file content, the
+environment, the program), where control flow first differs (pc, symbol and
+source line from the executable stored in the trace), and a summary.
+
+--ignore time,pid,random,addresses,environment tolerates differences that
+derive from those inputs: after the first such input only control flow (stops,
+syscalls, pcs, host calls, exit status) is compared. A file .ptrecdiff in the
+current directory may set defaults: "ignore = time,random" and "context = 5".
+
+Exit status: 0 same, 1 different, 2 trouble.`,
+		Example: `  $ ptrec diff testdata/traces/echoargs.ptrec new.ptrec
+  $ ptrec diff --ignore time,random --format github golden.ptrec new.ptrec
+  $ ptrec diff --deep old.ptrec new.ptrec`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(s, o, args[0], args[1], cmd.Flags().Changed("context"))
+		},
 	}
 	cmd.Flags().IntVar(&o.context, "context", 3, "events of context shown around the first difference")
+	cmd.Flags().StringVar(&o.ignore, "ignore", "", "input classes to tolerate: time, pid, random, addresses, environment (comma-separated)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the report as JSON (same as --format json)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output: text, json or github (GitHub Actions annotations)")
+	cmd.Flags().BoolVar(&o.deep, "deep", false, "re-execute both traces to find the first instruction whose registers differ")
+	cmd.Flags().StringVar(&o.color, "color", "auto", "colour the text output: auto, always or never")
 	return cmd
 }
 
-// readAll reads every event of a trace.
-func readAll(path string) (format.Header, []*format.Event, error) {
-	rd, err := format.Open(path)
+func runDiff(s streams, o *diffOptions, pa, pb string, contextSet bool) error {
+	trouble := func(err error) error { return &statusError{code: exitTrouble, err: err} }
+	ig, err := diff.ParseIgnore(o.ignore)
 	if err != nil {
-		return format.Header{}, nil, err
+		return trouble(err)
 	}
-	defer rd.Close()
-	var evs []*format.Event
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			return rd.Header(), evs, nil
-		}
+	ctx := o.context
+	if f, err := os.Open(diff.ConfigFile); err == nil {
+		cfg, err := diff.ParseConfig(f)
+		f.Close()
 		if err != nil {
-			return format.Header{}, nil, err
+			return trouble(fmt.Errorf("%s: %w", diff.ConfigFile, err))
 		}
-		evs = append(evs, ev)
+		ig |= cfg.Ignore
+		if cfg.Context >= 0 && !contextSet {
+			ctx = cfg.Context
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return trouble(err)
 	}
-}
-
-// sameEvent compares two events (everything but the sequence number).
-func sameEvent(a, b *format.Event) bool {
-	if a.Kind != b.Kind || a.Icount != b.Icount || a.Pid != b.Pid || a.Tid != b.Tid {
-		return false
+	if ctx < 0 || ctx > 1000 {
+		return trouble(fmt.Errorf("--context must be from 0 to 1000"))
 	}
-	switch a.Kind {
-	case format.KindRequest:
-		x, y := a.Request, b.Request
-		return x.Op == y.Op && x.Pid == y.Pid && x.Addr == y.Addr && x.Data == y.Data && x.Result == y.Result &&
-			x.Errno == y.Errno && bytes.Equal(x.In, y.In) && bytes.Equal(x.Out, y.Out)
-	case format.KindStop:
-		return *a.Stop == *b.Stop
-	case format.KindMemDelta:
-		if len(a.Mem.Ranges) != len(b.Mem.Ranges) {
-			return false
-		}
-		for i := range a.Mem.Ranges {
-			if a.Mem.Ranges[i].Addr != b.Mem.Ranges[i].Addr || !bytes.Equal(a.Mem.Ranges[i].Data, b.Mem.Ranges[i].Data) {
-				return false
-			}
-		}
-		return true
-	case format.KindInput:
-		x, y := a.Input, b.Input
-		if x.Op != y.Op || x.Path != y.Path || x.Handle != y.Handle || x.Ret != y.Ret || x.Errno != y.Errno ||
-			!bytes.Equal(x.In, y.In) || len(x.Args) != len(y.Args) {
-			return false
-		}
-		if !metadataOnly(kernel.HostOp(x.Op)) && !bytes.Equal(x.Out, y.Out) {
-			return false
-		}
-		for i := range x.Args {
-			if x.Args[i] != y.Args[i] {
-				return false
-			}
-		}
-		return true
-	case format.KindExit:
-		return *a.Exit == *b.Exit
+	format := o.format
+	if o.json {
+		format = "json"
 	}
-	return true
-}
-
-// metadataOnly reports whether a host reply is file metadata (inode
-// numbers, timestamps) that differs between any two runs. Such replies are
-// not compared directly: whatever of them the guest saw reaches its memory
-// and is compared through the memory deltas.
-func metadataOnly(op kernel.HostOp) bool {
-	switch op {
-	case kernel.HostStat, kernel.HostFstat, kernel.HostStatfs:
-		return true
+	switch format {
+	case "text", "json", "github":
+	default:
+		return trouble(fmt.Errorf("--format must be text, json or github, not %q", o.format))
 	}
-	return false
-}
-
-func runDiff(s streams, o *diffOptions, pa, pb string) error {
-	ha, ea, err := readAll(pa)
+	opts := diff.Options{Ignore: ig, Context: ctx, Deep: o.deep}
+	if o.deep && isTerminal(s.err) {
+		opts.Progress = s.err
+	}
+	rep, err := diff.Compare(pa, pb, opts)
 	if err != nil {
-		return &statusError{code: exitTrouble, err: err}
+		return trouble(err)
 	}
-	hb, eb, err := readAll(pb)
-	if err != nil {
-		return &statusError{code: exitTrouble, err: err}
-	}
-	different := false
-	if fmt.Sprint(ha.Argv) != fmt.Sprint(hb.Argv) {
-		fmt.Fprintf(s.out, "argv differs: %q vs %q\n", ha.Argv, hb.Argv)
-		different = true
-	}
-	first := -1
-	n := min(len(ea), len(eb))
-	changed := 0
-	for i := 0; i < n; i++ {
-		if !sameEvent(ea[i], eb[i]) {
-			if first < 0 {
-				first = i
-			}
-			changed++
+	switch format {
+	case "json":
+		if err := rep.WriteJSON(s.out); err != nil {
+			return trouble(err)
 		}
+	case "github":
+		rep.WriteGitHub(s.out)
+	default:
+		color := o.color == "always" || (o.color == "auto" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "")
+		rep.WriteText(s.out, diff.Style{Color: color})
 	}
-	if first < 0 && len(ea) != len(eb) {
-		first = n
-	}
-	if first >= 0 {
-		different = true
-		fmt.Fprintf(s.out, "first difference at event #%d\n", first)
-		lo, hi := max(0, first-o.context), first+o.context+1
-		fmt.Fprintf(s.out, "--- %s\n", pa)
-		for i := lo; i < min(hi, len(ea)); i++ {
-			mark := " "
-			if i == first {
-				mark = "-"
-			}
-			fmt.Fprintf(s.out, "%s %s\n", mark, eventLine(ea[i]))
-		}
-		fmt.Fprintf(s.out, "+++ %s\n", pb)
-		for i := lo; i < min(hi, len(eb)); i++ {
-			mark := " "
-			if i == first {
-				mark = "+"
-			}
-			fmt.Fprintf(s.out, "%s %s\n", mark, eventLine(eb[i]))
-		}
-	}
-	exitA, exitB := lastExit(ea), lastExit(eb)
-	fmt.Fprintf(s.out, "summary: %d events vs %d, %d changed in the common prefix, %d only in A, %d only in B; exit %s vs %s\n",
-		len(ea), len(eb), changed, len(ea)-n, len(eb)-n, exitA, exitB)
-	if different {
+	if !rep.Same {
 		return &statusError{code: exitDifferent}
 	}
 	return nil
 }
 
-func lastExit(evs []*format.Event) string {
-	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Kind == format.KindExit {
-			return fmt.Sprintf("%#x", evs[i].Exit.Status)
-		}
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	return "none"
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,365 @@
+package diff
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"ptrec/format"
+	"ptrec/kernel"
+	"ptrec/kernel/abi"
+)
+
+// item is the summary of one event that the comparison keeps in memory:
+// ptrace requests are left out (they are the recorder's own, and what they
+// return is in the stops and memory deltas).
+type item struct {
+	seq     uint64
+	icount  uint64
+	dIcount uint64 // instructions since the previous item of the thread
+	kind    format.Kind
+	pid     int32
+	tid     int32
+	sig     uint64 // what aligns: kind, stop kind, syscall, host op
+	full    uint64 // everything else
+	ctl     uint64 // what control flow shows (for ignored, derived data)
+	class   Class  // input class (inputs)
+	sys     uint32 // syscall code (syscall stops)
+	flags   int32  // pl_flags (stops)
+	rip     uint64
+	rax     uint64
+	op      kernel.HostOp
+	path    string
+}
+
+// Class is where an input comes from.
+type Class uint8
+
+// Input classes.
+const (
+	ClassNone     Class = iota
+	ClassTime           // clocks, sleeps, rdtsc
+	ClassRandom         // getrandom, /dev/urandom
+	ClassStdin          // the terminal or a pipe on fd 0
+	ClassFile           // file content
+	ClassMetadata       // file metadata (stat)
+	ClassProgram        // the executable
+	ClassSchedule       // readiness (poll)
+	ClassOutput         // writes (derived, not an input)
+	ClassHost           // any other host call
+)
+
+var classNames = [...]string{"none", "time", "random", "stdin", "file content", "file metadata", "program", "schedule", "output", "host"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "class?"
+}
+
+// trace is one trace loaded for comparison.
+type trace struct {
+	path    string
+	hdr     format.Header
+	items   []item
+	threads [][]int // per thread, in order of first appearance: indices into items
+	events  uint64
+	exit    *format.Exit
+	exe     []byte
+	out     [3][]byte // what the guest wrote to fds 1 and 2 (capped)
+	outN    [3]int64  // total bytes written
+	taint   int       // first item compared at control level (len(items): none)
+	trunc   bool
+}
+
+// maxOutput caps the output kept per stream for the byte comparison.
+const maxOutput = 16 << 20
+
+// hasher is FNV-1a over 64-bit words and bytes: fixed, so results never
+// depend on the process.
+type hasher uint64
+
+func newHasher() hasher { return 14695981039346656037 }
+
+func (h *hasher) u(v uint64) {
+	x := uint64(*h)
+	for i := 0; i < 8; i++ {
+		x ^= v & 0xff
+		x *= 1099511628211
+		v >>= 8
+	}
+	*h = hasher(x)
+}
+
+func (h *hasher) b(p []byte) {
+	h.u(uint64(len(p)))
+	x := uint64(*h)
+	for _, c := range p {
+		x ^= uint64(c)
+		x *= 1099511628211
+	}
+	*h = hasher(x)
+}
+
+func (h *hasher) s(p string) {
+	h.u(uint64(len(p)))
+	x := uint64(*h)
+	for i := 0; i < len(p); i++ {
+		x ^= uint64(p[i])
+		x *= 1099511628211
+	}
+	*h = hasher(x)
+}
+
+type threadKey struct{ pid, tid int32 }
+
+// load reads a trace into items.
+func load(path string, ig Ignore) (*trace, error) {
+	rd, err := format.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	t := &trace{path: path, hdr: rd.Header(), trunc: rd.Info().Truncated}
+	t.taint = -1
+	if ig&(IgnoreEnvironment|IgnoreAddresses|IgnorePid) != 0 {
+		t.taint = 0
+	}
+	rank := map[threadKey]int{}
+	lastTid := map[int32]int32{}
+	var lastKey threadKey
+	lastIc := map[int]uint64{}
+	handles := map[int64]string{}
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.events++
+		if ev.Kind == format.KindRequest {
+			continue
+		}
+		it := item{seq: ev.Seq, icount: ev.Icount, kind: ev.Kind, pid: ev.Pid, tid: ev.Tid}
+		// Inputs are made by the thread the recorder last resumed; exit
+		// statuses belong to the process's first thread.
+		key := threadKey{ev.Pid, ev.Tid}
+		switch {
+		case ev.Kind == format.KindInput && ev.Pid == 0:
+			key = lastKey
+		case ev.Tid == 0:
+			if tid, ok := lastTid[ev.Pid]; ok {
+				key.tid = tid
+			}
+		default:
+			if _, ok := lastTid[ev.Pid]; !ok {
+				lastTid[ev.Pid] = ev.Tid
+			}
+		}
+		if ev.Kind == format.KindStop {
+			lastKey = key
+		}
+		r, ok := rank[key]
+		if !ok {
+			r = len(t.threads)
+			rank[key] = r
+			t.threads = append(t.threads, nil)
+		}
+		it.dIcount = ev.Icount - lastIc[r]
+		lastIc[r] = ev.Icount
+		t.summarize(&it, ev, ig, handles)
+		if t.taint < 0 && it.kind == format.KindInput && ignored(it.class, ig) {
+			t.taint = len(t.items)
+		}
+		t.threads[r] = append(t.threads[r], len(t.items))
+		t.items = append(t.items, it)
+	}
+	if t.taint < 0 {
+		t.taint = len(t.items)
+	}
+	return t, nil
+}
+
+// ignored reports whether inputs of class c are ignored by ig.
+func ignored(c Class, ig Ignore) bool {
+	switch c {
+	case ClassTime:
+		return ig&IgnoreTime != 0
+	case ClassRandom:
+		return ig&IgnoreRandom != 0
+	}
+	return false
+}
+
+func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int64]string) {
+	sig, full, ctl := newHasher(), newHasher(), newHasher()
+	sig.u(uint64(ev.Kind))
+	switch ev.Kind {
+	case format.KindStop:
+		st := ev.Stop
+		ws := abi.WaitStatus(st.Status)
+		it.flags, it.rip, it.rax = st.Flags, st.Regs[format.RegRIP], st.Regs[format.RegRAX]
+		const kinds = abi.PL_FLAG_SCE | abi.PL_FLAG_SCX | abi.PL_FLAG_EXEC | abi.PL_FLAG_SI | abi.PL_FLAG_FORKED | abi.PL_FLAG_CHILD
+		switch {
+		case ws.Stopped():
+			sig.u(1)
+			sig.u(uint64(ws.StopSignal()))
+		case ws.Signaled():
+			sig.u(2)
+		default:
+			sig.u(3)
+		}
+		sig.u(uint64(st.Flags & kinds))
+		if st.Flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 {
+			it.sys = st.SyscallCode
+			sig.u(uint64(st.SyscallCode))
+		}
+		sig.u(uint64(st.Signo))
+		full.u(uint64(st.Status))
+		full.u(uint64(st.Event))
+		full.u(uint64(st.Flags))
+		full.u(uint64(st.Code))
+		full.u(st.SigAddr)
+		full.u(uint64(st.SyscallNarg))
+		full.u(it.dIcount)
+		if ig&IgnorePid == 0 {
+			full.u(uint64(st.ChildPid))
+		}
+		for _, r := range st.Regs {
+			full.u(r)
+		}
+		ctl.u(uint64(st.Status))
+		ctl.u(uint64(st.Code))
+		if ig&IgnoreAddresses == 0 && ws.Stopped() {
+			ctl.u(it.rip)
+		}
+		if ig == 0 {
+			// Nothing is ignored: a different number of instructions
+			// between two stops is a different path. (With ignored
+			// inputs it may be data: printing other digits.)
+			ctl.u(it.dIcount)
+		}
+	case format.KindInput:
+		in := ev.Input
+		it.op, it.path = kernel.HostOp(in.Op), in.Path
+		it.class = classify(it.op, in, t.hdr.Path, handles, t.exe == nil)
+		if it.op == kernel.HostOpen && in.Errno == 0 {
+			handles[in.Ret] = in.Path
+		}
+		if it.class == ClassProgram && t.exe == nil {
+			t.exe = in.Out
+		}
+		if it.op == kernel.HostWrite && (in.Handle == 1 || in.Handle == 2) && in.Errno == 0 && in.Ret > 0 && in.Ret <= int64(len(in.In)) {
+			t.outN[in.Handle] += in.Ret
+			if room := maxOutput - len(t.out[in.Handle]); room > 0 {
+				t.out[in.Handle] = append(t.out[in.Handle], in.In[:min(int(in.Ret), room)]...)
+			}
+		}
+		sig.u(uint64(in.Op))
+		if it.class != ClassProgram {
+			sig.s(in.Path)
+		}
+		sig.u(uint64(in.Handle))
+		full.u(uint64(len(in.Args)))
+		for _, a := range in.Args {
+			full.u(uint64(a))
+		}
+		full.b(in.In)
+		full.u(uint64(in.Ret))
+		full.u(uint64(in.Errno))
+		if it.class != ClassMetadata {
+			full.b(in.Out)
+		}
+		if it.class != ClassOutput && !ignored(it.class, ig) && it.class != ClassMetadata {
+			ctl.u(uint64(in.Errno))
+			ctl.b(in.Out)
+			if it.class != ClassStdin && it.class != ClassFile {
+				ctl.u(uint64(in.Ret))
+			}
+		}
+	case format.KindMemDelta:
+		for _, m := range ev.Mem.Ranges {
+			full.u(m.Addr)
+			full.b(m.Data)
+		}
+	case format.KindExit:
+		t.exit = ev.Exit
+		full.u(uint64(ev.Exit.Status))
+		full.s(ev.Exit.Reason)
+		ctl.u(uint64(ev.Exit.Status))
+	}
+	it.sig, it.full, it.ctl = uint64(sig), uint64(full), uint64(ctl)
+}
+
+// classify says where an input comes from.
+func classify(op kernel.HostOp, in *format.Input, exe string, handles map[int64]string, first bool) Class {
+	switch op {
+	case kernel.HostClock, kernel.HostSleep:
+		return ClassTime
+	case kernel.HostRandom:
+		return ClassRandom
+	case kernel.HostRead, kernel.HostPread:
+		if in.Handle == 0 {
+			return ClassStdin
+		}
+		switch handles[in.Handle] {
+		case "/dev/urandom", "/dev/random":
+			return ClassRandom
+		}
+		return ClassFile
+	case kernel.HostReadFile:
+		if in.Path == exe || first {
+			return ClassProgram
+		}
+		return ClassFile
+	case kernel.HostReaddir, kernel.HostReadlink:
+		return ClassFile
+	case kernel.HostStat, kernel.HostFstat, kernel.HostStatfs:
+		return ClassMetadata
+	case kernel.HostPoll:
+		return ClassSchedule
+	case kernel.HostWrite, kernel.HostPwrite:
+		return ClassOutput
+	}
+	return ClassHost
+}
+
+// describeInput names an input for a message: "getrandom bytes", "clock".
+func describeInput(it *item) string {
+	switch it.class {
+	case ClassTime:
+		if it.op == kernel.HostSleep {
+			return "a sleep"
+		}
+		return "a clock reading"
+	case ClassRandom:
+		if it.path != "" {
+			return "random bytes from " + it.path
+		}
+		return "random bytes (getrandom)"
+	case ClassStdin:
+		return "a read of stdin"
+	case ClassFile:
+		if it.path != "" {
+			return fmt.Sprintf("the content of %s", it.path)
+		}
+		return "a file read"
+	case ClassMetadata:
+		return "file metadata (" + it.op.String() + ")"
+	case ClassProgram:
+		return "the executable " + it.path
+	case ClassSchedule:
+		return "descriptor readiness (poll)"
+	}
+	return "host call " + it.op.String()
+}
+
+func le64(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(b)
+}
