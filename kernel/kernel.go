@@ -58,6 +58,8 @@ type Kernel struct {
 
 	// Observer, if set, sees each ptrace request (the seed's KTR points).
 	Observer func(PtraceTrace)
+
+	rc replayCtl // replay stops and debugger slots (replaycontrol.go)
 }
 
 // Default scheduling quantum in instructions.
@@ -233,19 +235,31 @@ func (k *Kernel) RunUntil(done func() bool) error {
 		if k.cfg.MaxInsns != 0 && k.icount >= k.cfg.MaxInsns {
 			return ErrInsnLimit
 		}
-		if len(k.sleepers) > 0 {
-			k.wakeSleepers()
-		}
-		k.checkTimers()
-		t := k.pickThread()
+		t, budget := k.rc.takeCont()
 		if t == nil {
-			if len(k.sleepers) > 0 || k.nextTimer() != 0 {
-				k.idleUntilTimer()
-				continue
+			if len(k.sleepers) > 0 {
+				k.wakeSleepers()
 			}
-			return ErrDeadlock
+			k.checkTimers()
+			t = k.pickThread()
+			if t == nil {
+				if len(k.sleepers) > 0 || k.nextTimer() != 0 {
+					k.idleUntilTimer()
+					continue
+				}
+				return ErrDeadlock
+			}
+			budget = k.quantum
 		}
-		k.runSlice(t)
+		if k.rc.stopping(k) {
+			k.rc.cont, k.rc.contBudget = t, budget
+			if err := k.rc.err; err != nil {
+				k.rc.err = nil
+				return err
+			}
+			return ErrReplayStop
+		}
+		k.runSlice(t, budget)
 	}
 	return k.fatal
 }
@@ -262,13 +276,18 @@ func (k *Kernel) pickThread() *Thread {
 	return nil
 }
 
-// runSlice runs t for at most one quantum and requeues it if it can still run.
-func (k *Kernel) runSlice(t *Thread) {
-	budget := k.quantum
+// runSlice runs t for at most budget instructions (a quantum, or what a
+// replay stop left of one) and requeues it if it can still run.
+func (k *Kernel) runSlice(t *Thread, budget uint64) {
 	if k.cfg.MaxInsns != 0 && k.cfg.MaxInsns-k.icount < budget {
 		budget = k.cfg.MaxInsns - k.icount
 	}
-	k.advance(t, budget)
+	left := k.advance(t, budget)
+	if left > 0 && t.canRun() && k.rc.stopping(k) {
+		// A replay stop cut the slice short: resume it later (replaycontrol.go).
+		k.rc.cont, k.rc.contBudget = t, left
+		return
+	}
 	if t.canRun() {
 		k.setRunnable(t)
 	}

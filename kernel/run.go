@@ -6,8 +6,8 @@ import (
 )
 
 // advance moves t forward through its phases until it blocks, stops, exits
-// or has used budget instructions of user time.
-func (k *Kernel) advance(t *Thread, budget uint64) {
+// or has used budget instructions of user time. It returns the budget left.
+func (k *Kernel) advance(t *Thread, budget uint64) uint64 {
 	for t.canRun() && k.fatal == nil {
 		switch t.phase {
 		case phaseUser:
@@ -21,10 +21,10 @@ func (k *Kernel) advance(t *Thread, budget uint64) {
 				continue // stopped, exited, or a handler frame was pushed
 			}
 			if budget == 0 {
-				return
+				return 0
 			}
 			before := t.cpu.Icount
-			exit := t.cpu.Run(budget)
+			exit := k.runCPU(t, budget)
 			ran := t.cpu.Icount - before
 			k.icount += ran
 			if ran >= budget {
@@ -34,7 +34,7 @@ func (k *Kernel) advance(t *Thread, budget uint64) {
 			}
 			k.handleExit(t, exit)
 			if exit.Reason == machine.ExitBudget {
-				return
+				return budget
 			}
 		case phaseSyscallEnter:
 			k.syscallEnter(t)
@@ -43,9 +43,10 @@ func (k *Kernel) advance(t *Thread, budget uint64) {
 		case phaseSyscallExit:
 			k.syscallExit(t)
 		case phaseExited:
-			return
+			return budget
 		}
 	}
+	return budget
 }
 
 // handleExit turns a machine exit into OS behaviour.
@@ -55,6 +56,10 @@ func (k *Kernel) handleExit(t *Thread, e machine.Exit) {
 	case machine.ExitBudget:
 	case machine.ExitSyscall:
 		t.phase = phaseSyscallEnter
+		if c.Flags()&machine.FlagTF != 0 {
+			c.SetFlags(c.Flags() &^ machine.FlagTF)
+			t.dbgflags |= tdbStepSyscall
+		}
 	case machine.ExitBreakpoint:
 		k.trapSignal(t, abi.SIGTRAP, abi.TRAP_BRKPT, c.RIP-1, 3)
 	case machine.ExitSingleStep:
@@ -146,6 +151,11 @@ func (k *Kernel) syscallExit(t *Thread) {
 	p := t.p
 	t.dbgflags = t.dbgflags&^TDB_SCE | TDB_SCX
 	t.phase = phaseUser
+	if t.dbgflags&tdbStepSyscall != 0 {
+		// A stepped syscall: the trap comes after the SCX stop.
+		t.dbgflags &^= tdbStepSyscall
+		k.trapSignal(t, abi.SIGTRAP, abi.TRAP_TRACE, t.cpu.RIP, 1)
+	}
 	if p.stops&S_SCX != 0 {
 		k.stopevent(p, S_SCX, t.sc.code)
 	}

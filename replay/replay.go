@@ -40,6 +40,9 @@ func (d *Divergence) Unwrap() error { return ErrDivergence }
 // Options configures a replay.
 type Options struct {
 	Stdout, Stderr io.Writer // where the guest's output is echoed (nil: discarded)
+	// Progress, if set, is called as a long run moves forward with the
+	// instructions done and the trace's total (0 if unknown).
+	Progress func(done, total uint64)
 }
 
 // Result is the end of a verified replay.
@@ -51,9 +54,20 @@ type Result struct {
 
 // stream is the trace with one event of look-ahead.
 type stream struct {
-	r    *format.Reader
-	next *format.Event
-	err  error
+	r     *format.Reader
+	next  *format.Event
+	err   error
+	taken uint64 // events taken: the number of the next event
+}
+
+// seek positions the stream so that the next event is number pos.
+func (s *stream) seek(pos uint64) error {
+	s.next, s.err, s.taken = nil, nil, pos
+	if err := s.r.SeekEvent(pos); err != nil {
+		s.err = err
+		return err
+	}
+	return nil
 }
 
 func (s *stream) peek() (*format.Event, error) {
@@ -65,11 +79,14 @@ func (s *stream) peek() (*format.Event, error) {
 
 func (s *stream) take() (*format.Event, error) {
 	ev, err := s.peek()
+	if ev != nil {
+		s.taken++
+	}
 	s.next = nil
 	return ev, err
 }
 
-// Replayer re-executes one trace.
+// Replayer re-executes one trace. It is not safe for concurrent use.
 type Replayer struct {
 	opts   Options
 	s      *stream
@@ -77,7 +94,24 @@ type Replayer struct {
 	tracer *kernel.Process
 	child  *kernel.Process
 	err    error // first divergence or read error seen inside a host call
-	last   uint64
+	echoed uint64
+	loop   loopState
+
+	hdr    format.Header
+	events uint64            // events in the trace
+	files  map[string][]byte // executables the guest loaded, by path
+	auxv   []byte            // the initial process's auxiliary vector
+	dbg    debugger
+}
+
+// loopState is the tracer loop's state between events: what a checkpoint
+// saves besides the kernel and the stream position.
+type loopState struct {
+	needWait  bool
+	waited    kernel.WaitResult
+	lastDelta []byte
+	res       Result
+	done      bool // the exit event was processed
 }
 
 // replayHost answers the kernel's host calls from the trace.
@@ -99,6 +133,10 @@ func (h replayHost) Call(c *kernel.HostCall) kernel.HostReply {
 	}
 	r.s.take()
 	in := ev.Input
+	echo := ev.Seq >= r.echoed
+	if echo {
+		r.echoed = ev.Seq + 1
+	}
 	if kernel.HostOp(in.Op) != c.Op || in.Path != c.Path || in.Handle != c.Handle || !equalArgs(in.Args, c.Args) || !bytes.Equal(in.In, c.In) {
 		r.diverge(ev, "host call", describeInput(in), describeCall(c))
 		return kernel.HostReply{Errno: abi.EIO}
@@ -111,9 +149,12 @@ func (h replayHost) Call(c *kernel.HostCall) kernel.HostReply {
 		case 2:
 			w = r.opts.Stderr
 		}
-		if w != nil && in.Ret > 0 && in.Ret <= int64(len(c.In)) {
+		if w != nil && echo && in.Ret > 0 && in.Ret <= int64(len(c.In)) {
 			w.Write(c.In[:in.Ret])
 		}
+	}
+	if c.Op == kernel.HostReadFile && in.Errno == 0 && r.files[c.Path] == nil {
+		r.files[c.Path] = in.Out // executables, for symbols
 	}
 	return kernel.HostReply{Ret: in.Ret, Errno: abi.Errno(in.Errno), Out: in.Out}
 }
@@ -155,8 +196,8 @@ func (r *Replayer) diverge(ev *format.Event, what, want, got string) {
 
 // New prepares a replay of the trace read by rd.
 func New(rd *format.Reader, o Options) (*Replayer, error) {
-	r := &Replayer{opts: o, s: &stream{r: rd}}
-	h := rd.Header()
+	r := &Replayer{opts: o, s: &stream{r: rd}, hdr: rd.Header(), events: rd.Info().Events, files: make(map[string][]byte)}
+	h := r.hdr
 	facts := record.FactsFromHeader(h)
 	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts})
 	r.tracer = r.k.NewTracerProcess("ptrec")
@@ -168,6 +209,9 @@ func New(rd *format.Reader, o Options) (*Replayer, error) {
 		return nil, fmt.Errorf("replay: the recorded program does not load: %w", err)
 	}
 	r.child = child
+	r.auxv = readAuxv(child)
+	r.loop.needWait = true
+	r.dbg.init(r)
 	return r, nil
 }
 
@@ -176,43 +220,75 @@ func (r *Replayer) Kernel() *kernel.Kernel { return r.k }
 
 // Run replays to the end, verifying every event.
 func (r *Replayer) Run() (Result, error) {
-	needWait := true
-	var waited kernel.WaitResult
-	var res Result
-	var lastDelta []byte
+	r.k.SetReplayStop(kernel.ReplayStop{})
+	if _, err := r.forward(stopNone); err != nil {
+		return r.loop.res, err
+	}
+	return r.loop.res, nil
+}
+
+// stopWhy says why forward returned.
+type stopWhy uint8
+
+const (
+	stoppedKernel stopWhy = iota // a kernel replay stop (position or slot hit)
+	stoppedEvent                 // the event stop position was reached
+	stoppedEnd                   // the trace's exit event was processed
+)
+
+// stopNone is an event position never reached.
+const stopNone = ^uint64(0)
+
+// forward runs the tracer loop until the kernel stops for the replay (the
+// stop conditions set on r.k), the stream reaches event stopEvent, or the
+// trace ends.
+func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
+	l := &r.loop
+	if l.done {
+		return stoppedEnd, nil
+	}
 	for {
 		if r.err != nil {
-			return res, r.err
+			return 0, r.err
+		}
+		if r.s.taken >= stopEvent {
+			return stoppedEvent, nil
 		}
 		ev, err := r.s.peek()
 		if err == io.EOF {
-			return res, fmt.Errorf("replay: trace ends without an exit event (truncated recording)")
+			return 0, fmt.Errorf("replay: trace ends without an exit event (truncated recording)")
 		}
 		if err != nil {
-			return res, fmt.Errorf("replay: reading trace: %w", err)
+			return 0, fmt.Errorf("replay: reading trace: %w", err)
 		}
 		if ev.Kind == format.KindInput {
-			if !needWait {
+			if !l.needWait {
 				r.diverge(ev, "host call", describeInput(ev.Input), "no host call")
 				continue
 			}
 		}
-		if needWait && ev.Kind != format.KindExit {
+		if l.needWait && ev.Kind != format.KindExit {
 			w, err := r.k.Wait4(r.tracer, -1, abi.WALL)
 			if r.err != nil {
-				return res, r.err
+				return 0, r.err
+			}
+			if errors.Is(err, kernel.ErrReplayStop) {
+				return stoppedKernel, nil
+			}
+			if errors.Is(err, kernel.ErrNoDebugSlot) {
+				return 0, err
 			}
 			if err != nil {
 				ev, _ := r.s.peek()
 				r.diverge(ev, "wait4", "a stop", err.Error())
-				return res, r.err
+				return 0, r.err
 			}
-			waited = w
-			needWait = false
+			l.waited = w
+			l.needWait = false
 			continue
 		}
 		r.s.take()
-		res.Events++
+		l.res.Events++
 		switch ev.Kind {
 		case format.KindRequest:
 			q := ev.Request
@@ -220,11 +296,11 @@ func (r *Replayer) Run() (Result, error) {
 			got, err := r.k.Ptrace(kernel.PtraceCaller{P: r.tracer}, req)
 			var errno abi.Errno
 			if err != nil && !errors.As(err, &errno) {
-				return res, err
+				return 0, err
 			}
 			out, ret := got.Out, got.Ret
 			if q.Op == kernel.PT_PTREC_GETDELTA {
-				lastDelta = got.Out
+				l.lastDelta = got.Out
 				out, ret = nil, int64(len(got.Out))
 			}
 			if int32(errno) != q.Errno || ret != q.Result || !bytes.Equal(out, q.Out) {
@@ -235,17 +311,17 @@ func (r *Replayer) Run() (Result, error) {
 			}
 			switch int(q.Op) {
 			case abi.PT_CONTINUE, abi.PT_SYSCALL, abi.PT_STEP, abi.PT_TO_SCE, abi.PT_TO_SCX, abi.PT_KILL, abi.PT_DETACH:
-				needWait = true
+				l.needWait = true
 			}
 		case format.KindStop:
-			if waited.Pid != ev.Pid || waited.Status != ev.Stop.Status {
-				r.diverge(ev, "stop", fmt.Sprintf("pid %d status %#x", ev.Pid, ev.Stop.Status), fmt.Sprintf("pid %d status %#x", waited.Pid, waited.Status))
+			if l.waited.Pid != ev.Pid || l.waited.Status != ev.Stop.Status {
+				r.diverge(ev, "stop", fmt.Sprintf("pid %d status %#x", ev.Pid, ev.Stop.Status), fmt.Sprintf("pid %d status %#x", l.waited.Pid, l.waited.Status))
 				continue
 			}
 			if !abi.WaitStatus(ev.Stop.Status).Stopped() {
-				needWait = true
+				l.needWait = true
 				if ev.Pid == r.child.Pid {
-					res.Status = ev.Stop.Status
+					l.res.Status = ev.Stop.Status
 				}
 			}
 			if r.k.Icount() != ev.Icount {
@@ -256,17 +332,21 @@ func (r *Replayer) Run() (Result, error) {
 			for _, m := range ev.Mem.Ranges {
 				want = appendRange(want, m.Addr, m.Data)
 			}
-			if !bytes.Equal(want, lastDelta) {
-				r.diverge(ev, "memory delta", fmt.Sprintf("%d bytes", len(want)), fmt.Sprintf("%d bytes", len(lastDelta)))
+			if !bytes.Equal(want, l.lastDelta) {
+				r.diverge(ev, "memory delta", fmt.Sprintf("%d bytes", len(want)), fmt.Sprintf("%d bytes", len(l.lastDelta)))
 			}
 		case format.KindExit:
-			if ev.Exit.Status != res.Status && ev.Exit.Reason != "interrupted" {
-				r.diverge(ev, "exit status", fmt.Sprintf("%#x", ev.Exit.Status), fmt.Sprintf("%#x", res.Status))
+			if ev.Exit.Status != l.res.Status && ev.Exit.Reason != "interrupted" {
+				r.diverge(ev, "exit status", fmt.Sprintf("%#x", ev.Exit.Status), fmt.Sprintf("%#x", l.res.Status))
 				continue
 			}
-			res.Status = ev.Exit.Status
-			res.Icount = r.k.Icount()
-			return res, r.err
+			l.res.Status = ev.Exit.Status
+			l.res.Icount = r.k.Icount()
+			l.done = true
+			if r.err != nil {
+				return 0, r.err
+			}
+			return stoppedEnd, nil
 		case format.KindInput:
 			r.diverge(ev, "host call", describeInput(ev.Input), "no host call")
 		}
@@ -283,3 +363,54 @@ func appendRange(b []byte, addr uint64, data []byte) []byte {
 	}
 	return append(b, data...)
 }
+
+// readAuxv reads the auxiliary vector from a freshly exec'd process's stack:
+// argc, argv, NULL, envp, NULL, then (type, value) pairs up to AT_NULL.
+func readAuxv(p *kernel.Process) []byte {
+	ts := p.Threads()
+	if len(ts) == 0 {
+		return nil
+	}
+	mem := p.Memory()
+	sp := ts[0].CPU().Regs[4]
+	word := func(a uint64) (uint64, bool) {
+		var b [8]byte
+		if n, _ := mem.ReadForce(a, b[:]); n != 8 {
+			return 0, false
+		}
+		return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56, true
+	}
+	argc, ok := word(sp)
+	if !ok || argc > 1<<20 {
+		return nil
+	}
+	a := sp + 8*(argc+2)
+	for i := 0; i < 1<<20; i++ {
+		v, ok := word(a)
+		if !ok {
+			return nil
+		}
+		a += 8
+		if v == 0 {
+			break
+		}
+	}
+	var out []byte
+	for i := 0; i < 64; i++ {
+		t, ok1 := word(a)
+		v, ok2 := word(a + 8)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		out = appendRange(out, t, nil)[:len(out)+8]
+		out = appendRange(out, v, nil)[:len(out)+8]
+		a += 16
+		if t == 0 {
+			break
+		}
+	}
+	return out
+}
+
+// Auxv returns the recorded program's auxiliary vector (as /proc/PID/auxv).
+func (r *Replayer) Auxv() []byte { return r.auxv }
