@@ -249,3 +249,50 @@ func TestPtraceIOPartial(t *testing.T) {
 		t.Errorf("piod_len = %d, want 10", got.Len)
 	}
 }
+
+// TestPtraceILP32Layouts checks that a 32-bit tracer (COMPAT_FREEBSD32)
+// gets the 32-bit structures: struct reg32, ptrace_lwpinfo32 (size limit
+// and PL_FLAG_SI threshold), ptrace_io_desc32 and dbreg32.
+func TestPtraceILP32Layouts(t *testing.T) {
+	k, tracer, child := stoppedTraced(t)
+	c32 := PtraceCaller{P: tracer, ILP32: true}
+	res, err := k.Ptrace(c32, &PtraceRequest{Op: abi.PT_GETREGS, Pid: child.Pid})
+	if err != nil || len(res.Out) != abi.Reg32Size {
+		t.Fatalf("PT_GETREGS (32) = %d bytes, %v; want %d", len(res.Out), err, abi.Reg32Size)
+	}
+	var r32 abi.Reg32
+	r32.Unmarshal(res.Out)
+	if uint64(r32.Eip) != child.threads[0].cpu.RIP&0xffffffff {
+		t.Errorf("reg32 eip %#x, rip %#x", r32.Eip, child.threads[0].cpu.RIP)
+	}
+	res, err = k.Ptrace(c32, &PtraceRequest{Op: abi.PT_LWPINFO, Pid: child.Pid, Data: abi.PtraceLwpinfo32Size})
+	if err != nil || len(res.Out) != abi.PtraceLwpinfo32Size {
+		t.Fatalf("PT_LWPINFO (32) = %d bytes, %v", len(res.Out), err)
+	}
+	if lwpid := int32(le32(res.Out)); lwpid != child.threads[0].Tid {
+		t.Errorf("pl_lwpid %d, want %d", lwpid, child.threads[0].Tid)
+	}
+	if flags := le32(res.Out[8:]); flags&abi.PL_FLAG_EXEC == 0 {
+		t.Errorf("pl_flags %#x, want PL_FLAG_EXEC", flags)
+	}
+	if _, err := k.Ptrace(c32, &PtraceRequest{Op: abi.PT_LWPINFO, Pid: child.Pid, Data: abi.PtraceLwpinfoSize}); !errors.Is(err, abi.EINVAL) {
+		t.Errorf("PT_LWPINFO (32) with the 64-bit size = %v, want EINVAL", err)
+	}
+	res, err = k.Ptrace(c32, &PtraceRequest{Op: abi.PT_GETDBREGS, Pid: child.Pid})
+	if err != nil || len(res.Out) != abi.DBReg32Size {
+		t.Errorf("PT_GETDBREGS (32) = %d bytes, %v", len(res.Out), err)
+	}
+	in := make([]byte, abi.PtraceIoDesc32Size)
+	d := abi.PtraceIoDesc{Op: abi.PIOD_READ_I, Offs: child.threads[0].cpu.RIP, Addr: 0, Len: 4}
+	d.Marshal32(in)
+	buf := BufferMem(make([]byte, 4))
+	res, err = k.Ptrace(c32, &PtraceRequest{Op: abi.PT_IO, Pid: child.Pid, In: in, Mem: buf})
+	if err != nil || len(res.Out) != abi.PtraceIoDesc32Size {
+		t.Fatalf("PT_IO (32) = %d bytes, %v", len(res.Out), err)
+	}
+	var got abi.PtraceIoDesc
+	got.Unmarshal32(res.Out)
+	if got.Len != 4 {
+		t.Errorf("piod_len (32) = %d, want 4", got.Len)
+	}
+}

@@ -301,6 +301,40 @@ ptrace__getppid(void)
 	REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 }
 
+/*
+ * A debugger that exits without detaching kills its tracee; the exit goes
+ * to the tracee's real parent (fixed FreeBSD), not to init.
+ */
+static void
+ptrace__debugger_exits_without_detach(void)
+{
+	pid_t child, debugger;
+	int cpipe[2], status;
+	char c;
+
+	REQUIRE(pipe(cpipe) == 0);
+	REQUIRE((child = fork()) != -1);
+	if (child == 0) {
+		close(cpipe[1]);
+		read(cpipe[0], &c, 1);
+		_exit(1);
+	}
+	close(cpipe[0]);
+	REQUIRE((debugger = fork()) != -1);
+	if (debugger == 0) {
+		CHILD_REQUIRE(fbsd_ptrace(PT_ATTACH, child, NULL, 0) != -1);
+		CHILD_REQUIRE(waitpid(child, &status, 0) == child);
+		CHILD_REQUIRE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+		CHILD_REQUIRE(fbsd_ptrace(PT_CONTINUE, child, (void *)1, 0) != -1);
+		_exit(0);
+	}
+	wait_exit(debugger, 0);
+	REQUIRE(waitpid(child, &status, 0) == child);
+	REQUIRE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(cpipe[1]);
+	wait_none();
+}
+
 /* ---- follow fork ---- */
 
 static void
@@ -1561,6 +1595,7 @@ static const struct test tests[] = {
 	T(ptrace__parent_sees_exit_after_child_debugger),
 	T(ptrace__parent_sees_exit_after_unrelated_debugger),
 	T(ptrace__getppid),
+	T(ptrace__debugger_exits_without_detach),
 	T(ptrace__follow_fork_both_attached),
 	T(ptrace__follow_fork_child_detached),
 	T(ptrace__follow_fork_parent_detached),
