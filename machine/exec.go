@@ -1563,6 +1563,14 @@ func (c *CPU) opString(in *dinst, next uint64) int {
 		step = -step
 	}
 	rep := in.rep != 0
+	if rep && step == uint64(size) && !c.watchOn {
+		switch op {
+		case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ, x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ:
+			if !c.repFast(op, size, amask, srcBase) {
+				return stFault
+			}
+		}
+	}
 	for {
 		if rep && c.Regs[RCX]&amask == 0 {
 			break
@@ -1625,6 +1633,53 @@ func (c *CPU) opString(in *dinst, next uint64) int {
 	}
 	c.RIP = next
 	return stOK
+}
+
+// repFast performs forward rep movs/stos in chunks that stay within a page
+// on both sides and do not overlap, updating RCX, RSI and RDI after each
+// chunk; the element loop finishes whatever remains.
+func (c *CPU) repFast(op x86asm.Op, size uint8, amask, srcBase uint64) bool {
+	var buf [512]byte
+	movs := op == x86asm.MOVSB || op == x86asm.MOVSW || op == x86asm.MOVSD || op == x86asm.MOVSQ
+	if !movs {
+		v := c.Regs[RAX]
+		for i := 0; i < len(buf); i += int(size) {
+			var t [8]byte
+			le.PutUint64(t[:], v)
+			copy(buf[i:], t[:size])
+		}
+	}
+	for {
+		cnt := c.Regs[RCX] & amask
+		if cnt < 2 {
+			return true
+		}
+		di := c.Regs[RDI] & amask
+		si := c.Regs[RSI] & amask
+		n := cnt * uint64(size)
+		n = min(n, uint64(len(buf)), PageSize-di&(PageSize-1))
+		if movs {
+			n = min(n, PageSize-(si+srcBase)&(PageSize-1))
+			if si+srcBase < di+n && di < si+srcBase+n {
+				return true // overlapping: element by element
+			}
+		}
+		n -= n % uint64(size)
+		if n == 0 {
+			return true
+		}
+		if movs && !c.rdBytes(si+srcBase, buf[:n]) {
+			return false
+		}
+		if !c.wrBytes(di, buf[:n]) {
+			return false
+		}
+		c.Regs[RDI] = c.Regs[RDI]&^amask | (di+n)&amask
+		if movs {
+			c.Regs[RSI] = c.Regs[RSI]&^amask | (si+n)&amask
+		}
+		c.Regs[RCX] = c.Regs[RCX]&^amask | (cnt-n/uint64(size))&amask
+	}
 }
 
 // CPUID leaves: a fixed, deterministic virtual CPU advertising exactly
