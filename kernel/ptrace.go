@@ -523,8 +523,13 @@ func (k *Kernel) ptracestop(t *Thread, sig abi.Signal, kind stopKind) {
 func (k *Kernel) stopevent(p *Process, event uint32, val uint32) {
 	p.step = true
 	p.stype = event
-	p.xsig = int32(val)
+	if event != S_EXIT {
+		p.xsig = int32(val) // S_EXIT keeps the exit status (seed)
+	}
 	p.xthread = nil
+	if k.log != nil {
+		k.log.Debug("stopevent", slog.Int("pid", int(p.Pid)), slog.Uint64("event", uint64(event)), slog.Uint64("val", uint64(val)))
+	}
 	for _, t := range p.threads {
 		k.removeRunnable(t)
 	}

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"os"
 	"testing"
 
 	"ptrec/kernel/abi"
@@ -294,5 +295,40 @@ func TestPtraceILP32Layouts(t *testing.T) {
 	got.Unmarshal32(res.Out)
 	if got.Len != 4 {
 		t.Errorf("piod_len (32) = %d, want 4", got.Len)
+	}
+}
+
+// TestStopEvent drives the procfs-style stopevent(): a process with S_SCE
+// in p_stops is held at each syscall entry (p_step set, p_stype = S_SCE,
+// p_xsig = narg) until ContinueStopEvent.
+func TestStopEvent(t *testing.T) {
+	if _, err := os.Stat(testGuest); err != nil {
+		t.Skipf("no test guest: %v", err)
+	}
+	k := New(Config{Host: &guestHost{}})
+	parent := k.NewTracerProcess("runner")
+	p, err := k.Spawn(parent, SpawnOptions{Path: testGuest, Argv: []string{"echoargs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.SetStopEvents(p, S_SCE)
+	for i := 0; i < 3; i++ {
+		if err := k.RunUntil(func() bool { held, _ := k.StopEvent(p); return held }); err != nil {
+			t.Fatal(err)
+		}
+		_, ev := k.StopEvent(p)
+		th := p.threads[0]
+		if ev != S_SCE || !th.inSyscall || uint32(p.xsig) != th.sc.narg || p.xthread != nil {
+			t.Fatalf("held at event %#x (in syscall %v, xsig %d narg %d)", ev, th.inSyscall, p.xsig, th.sc.narg)
+		}
+		k.ContinueStopEvent(p)
+		if held, _ := k.StopEvent(p); held {
+			t.Fatal("still held after ContinueStopEvent")
+		}
+	}
+	k.SetStopEvents(p, 0)
+	w, err := k.Wait4(parent, p.Pid, 0)
+	if err != nil || !abi.WaitStatus(w.Status).Exited() {
+		t.Fatalf("Wait4 = %+v, %v", w, err)
 	}
 }
