@@ -3,12 +3,15 @@
 # run, times every guest natively, under qemu-x86_64, `ptrec run`,
 # `ptrec record` and `ptrec replay`, and writes a markdown report.
 #
-#   bench/run.sh [-n RUNS] [-o FILE] [-g GUEST,...] [-s SCALE]
+#   bench/run.sh [-n RUNS] [-o FILE] [-g GUEST,...] [-s PCT] [-w]
 #
 #   -n RUNS   runs per guest and mode; medians are reported (default 3)
 #   -o FILE   report path (default bench/RESULTS.md; "-" for stdout only)
-#   -g LIST   only these guests (comma-separated names from the table below)
-#   -s SCALE  multiply every guest's work by SCALE (integer, default 1)
+#   -g LIST   only these guests, comma-separated, from: hash mem sys fp
+#             gcheavy sort gzip bash (sh when /bin/bash-static is missing)
+#   -s PCT    scale every guest's work to PCT percent (default 100: each
+#             C guest runs about 0.2 s natively on an unloaded EPYC core;
+#             gcheavy has no size knob and always runs in full)
 #   -w        build ptrec from the working tree (default: from the commit
 #             HEAD, exported with git archive, so the report names exactly
 #             what it measured)
@@ -22,7 +25,7 @@ set -u -o pipefail
 RUNS=3
 OUT=
 ONLY=
-SCALE=1
+SCALE=100
 TREE=
 while getopts "n:o:g:s:wh" opt; do
 	case $opt in
@@ -31,7 +34,7 @@ while getopts "n:o:g:s:wh" opt; do
 	g) ONLY=$OPTARG ;;
 	s) SCALE=$OPTARG ;;
 	w) TREE=1 ;;
-	*) sed -n '2,20p' "$0"; exit 2 ;;
+	*) sed -n '2,23p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -65,9 +68,12 @@ for g in hash mem sys fp; do
 	[ -x "$BIN/bench_$g.musl" ] || { echo "bench: missing $BIN/bench_$g.musl (make -C testdata/bench)" >&2; exit 1; }
 done
 
+# sc N: N scaled to SCALE percent, at least 1.
+sc() { local v=$(($1 * SCALE / 100)); echo $((v > 0 ? v : 1)); }
+
 # A few MB of generated text for sort and gzip: numbers, hex and words, from a
 # fixed LCG so every run sorts and compresses the same bytes.
-awk -v n=$((60000 * SCALE)) 'BEGIN { s = 12345
+awk -v n=$(sc 60000) 'BEGIN { s = 12345
 	for (i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648
 		printf "%d line %08x some words to compress %d\n", s % 1000000, s, i % 97 } }' >"$WORK/input.txt"
 echo "text input for the guests" >"$WORK/small.txt"
@@ -79,18 +85,18 @@ BUSYBOX=/bin/busybox
 
 # Guests: name | stdin file | command (words; $WORK etc. expanded now).
 GUESTS=(
-	"hash|small.txt|$BIN/bench_hash.musl $((40 * SCALE))"
-	"mem|small.txt|$BIN/bench_mem.musl $((1 * SCALE))"
-	"sys|small.txt|$BIN/bench_sys.musl $((50 * SCALE))"
-	"fp|small.txt|$BIN/bench_fp.musl $((200 * SCALE))"
+	"hash|small.txt|$BIN/bench_hash.musl $(sc 40)"
+	"mem|small.txt|$BIN/bench_mem.musl $(sc 1)"
+	"sys|small.txt|$BIN/bench_sys.musl $(sc 50)"
+	"fp|small.txt|$BIN/bench_fp.musl $(sc 200)"
 	"gcheavy|small.txt|$WORK/gcheavy"
 	"sort|input.txt|$BUSYBOX sort -n"
 	"gzip|input.txt|$BUSYBOX gzip -c"
 )
 if [ "$SHELLBIN" = /bin/busybox ]; then
-	GUESTS+=("sh|small.txt|$SHELLBIN sh $ROOT/bench/shell.sh $((2000 * SCALE))")
+	GUESTS+=("sh|small.txt|$SHELLBIN sh $ROOT/bench/shell.sh $(sc 2000)")
 else
-	GUESTS+=("bash|small.txt|$SHELLBIN $ROOT/bench/shell.sh $((2000 * SCALE))")
+	GUESTS+=("bash|small.txt|$SHELLBIN $ROOT/bench/shell.sh $(sc 2000)")
 fi
 
 # --- measuring --------------------------------------------------------------
@@ -101,13 +107,12 @@ measure() {
 	local stdin=$1
 	shift
 	rm -rf "$WORK/run" && mkdir "$WORK/run"
-	(cd "$WORK/run" && /usr/bin/time -f "%e %M %x" -o "$WORK/time.txt" "$@" \
+	(cd "$WORK/run" && /usr/bin/time -f "%e %M %x %U %S" -o "$WORK/time.txt" "$@" \
 		<"$WORK/$stdin" >"$WORK/last.out" 2>"$WORK/last.err")
-	read -r WALL RSS RC <"$WORK/time.txt" 2>/dev/null || { WALL=0 RSS=0 RC=255; }
-	# GNU time prints "Command exited with non-zero status N" first.
-	if ! [[ $WALL =~ ^[0-9.]+$ ]]; then
-		read -r WALL RSS RC < <(tail -n 1 "$WORK/time.txt")
-	fi
+	# GNU time may print "Command exited with non-zero status N" first.
+	read -r WALL RSS RC USR SYS < <(tail -n 1 "$WORK/time.txt")
+	[[ ${WALL:-} =~ ^[0-9.]+$ ]] || { WALL=0 RSS=0 RC=255 USR=0 SYS=0; }
+	CPU=$(awk -v u="$USR" -v s="$SYS" 'BEGIN { print u + s }')
 }
 
 # median of the arguments (numbers).
@@ -134,7 +139,7 @@ for spec in "${GUESTS[@]}"; do
 	R[$name.cmd]="${R[$name.cmd]//$WORK\//}"
 	fail=
 	for mode in native qemu run record replay; do
-		walls=() rsss=()
+		walls=() rsss=() cpus=()
 		for ((i = 0; i < RUNS; i++)); do
 			case $mode in
 			native) measure "$stdin" "${argv[@]}" ;;
@@ -146,7 +151,7 @@ for spec in "${GUESTS[@]}"; do
 				[ -n "$fail" ] && break
 				measure "$stdin" "$PTREC" replay "$WORK/trace.ptrec" ;;
 			esac
-			walls+=("$WALL") rsss+=("$RSS")
+			walls+=("$WALL") rsss+=("$RSS") cpus+=("$CPU")
 			sum=$(md5sum <"$WORK/last.out" | cut -c1-32)
 			if [ "$mode" = native ]; then
 				R[$name.rc]=$RC R[$name.sum]=$sum
@@ -163,6 +168,7 @@ for spec in "${GUESTS[@]}"; do
 		if [ ${#walls[@]} -gt 0 ]; then
 			R[$name.$mode.wall]=$(median "${walls[@]}")
 			R[$name.$mode.rss]=$(median "${rsss[@]}")
+			R[$name.$mode.cpu]=$(median "${cpus[@]}")
 		fi
 		echo "bench:   $mode ${R[$name.$mode.wall]:-} s ${R[$name.$mode.rss]:-} KiB ${fail:+($fail)}" >&2
 	done
@@ -212,6 +218,20 @@ report() {
 			continue
 		fi
 		echo "| $name | $n | $nat | $q | $run | $rec | $rep | $(mips "$n" "$nat") | $(mips "$n" "$q") | $(mips "$n" "$run") | $(mips "$n" "$rec") | $(mips "$n" "$rep") | $(ratio "$run" "$nat") | $(ratio "$run" "$q") | $(ratio "$rec" "$run") | $(ratio "$rep" "$rec") |"
+	done
+	echo
+	echo "CPU seconds (user + sys, GNU time; less sensitive than wall time to"
+	echo "other load on the machine) and the MIPS they give:"
+	echo
+	echo "| guest | native | qemu | run | record | replay | run MIPS | record MIPS | replay MIPS | run/native | run/qemu | record/run | replay/record |"
+	echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+	for spec in "${GUESTS[@]}"; do
+		IFS='|' read -r name _ _ <<<"$spec"
+		[ -n "${R[$name.native.cpu]:-}" ] || continue
+		[ -n "${R[$name.fail]}" ] && { echo "| $name | ${R[$name.native.cpu]} | ${R[$name.qemu.cpu]:-} | fails: ${R[$name.fail]} |||||||||"; continue; }
+		local n=${R[$name.insns]:-} nat=${R[$name.native.cpu]} q=${R[$name.qemu.cpu]:-}
+		local run=${R[$name.run.cpu]:-} rec=${R[$name.record.cpu]:-} rep=${R[$name.replay.cpu]:-}
+		echo "| $name | $nat | $q | $run | $rec | $rep | $(mips "$n" "$run") | $(mips "$n" "$rec") | $(mips "$n" "$rep") | $(ratio "$run" "$nat") | $(ratio "$run" "$q") | $(ratio "$rec" "$run") | $(ratio "$rep" "$rec") |"
 	done
 	echo
 	echo "Peak RSS (MiB, GNU time %M) and trace size:"
