@@ -12,9 +12,7 @@ import (
 
 // knownFailing lists guests that cannot pass yet, with the reason; they are
 // reported as skipped, not hidden.
-var knownFailing = map[string]string{
-	"fp": "x87 is not implemented in the machine yet (issue 3): fldl/fnstcw raise SIGILL",
-}
+var knownFailing = map[string]string{}
 
 // guestCase is one line of testdata/c/cases.txt.
 type guestCase struct {
