@@ -76,20 +76,15 @@ type trace struct {
 // maxOutput caps the output kept per stream for the byte comparison.
 const maxOutput = 16 << 20
 
-// hasher is FNV-1a over 64-bit words and bytes: fixed, so results never
-// depend on the process.
+// hasher mixes 64-bit words (multiply-xorshift) and bytes (FNV-1a): fixed,
+// so results never depend on the process.
 type hasher uint64
 
 func newHasher() hasher { return 14695981039346656037 }
 
 func (h *hasher) u(v uint64) {
-	x := uint64(*h)
-	for i := 0; i < 8; i++ {
-		x ^= v & 0xff
-		x *= 1099511628211
-		v >>= 8
-	}
-	*h = hasher(x)
+	x := (uint64(*h) ^ v) * 0x9e3779b97f4a7c15
+	*h = hasher(x ^ x>>29)
 }
 
 func (h *hasher) b(p []byte) {
@@ -121,7 +116,14 @@ func load(path string, ig Ignore) (*trace, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	t := &trace{path: path, hdr: rd.Header(), trunc: rd.Info().Truncated}
+	inf := rd.Info()
+	t := &trace{path: path, hdr: rd.Header(), trunc: inf.Truncated}
+	// Size for the events kept (all but requests) when the index says.
+	keep := inf.Events / 4
+	if inf.Kinds != nil {
+		keep = inf.Events - inf.Kinds[format.KindRequest]
+	}
+	t.items = make([]item, 0, min(keep+16, 1<<22))
 	t.taint = -1
 	if ig&(IgnoreEnvironment|IgnoreAddresses|IgnorePid) != 0 {
 		t.taint = 0
