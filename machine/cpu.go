@@ -103,6 +103,10 @@ const (
 	fkLogic
 	fkInc
 	fkDec
+	fkShl // fa operand, fb count (1..size*8-1), fr result
+	fkShr
+	fkSar
+	fkMul // fr low result, fcf overflow (CF=OF); SF ZF PF from fr, AF clear
 )
 
 const arithMask = FlagCF | FlagPF | FlagAF | FlagZF | FlagSF | FlagOF
@@ -139,7 +143,22 @@ func (c *CPU) arith() uint64 {
 		cf = a<<sh < b<<sh || (c.fcf && a<<sh == b<<sh)
 		of = ((a^b)&(a^r))<<sh>>63 != 0
 	case fkLogic:
-		a, b = r, r // AF cleared
+		a, b = r, 0 // AF clear
+	case fkShl:
+		w := 64 - uint64(sh)
+		cf = a>>(w-b)&1 != 0
+		of = (r<<sh>>63 != 0) != cf
+		a, b = r, 0 // AF clear
+	case fkShr:
+		cf = a>>(b-1)&1 != 0
+		of = a<<sh>>63 != 0
+		a, b = r, 0
+	case fkSar:
+		cf = uint64(int64(a<<sh)>>(uint64(sh)+b-1))&1 != 0
+		a, b = r, 0
+	case fkMul:
+		cf, of = c.fcf, c.fcf
+		a, b = r, 0
 	case fkInc:
 		cf = c.fcf
 		of = r<<sh == 1<<63
@@ -153,7 +172,7 @@ func (c *CPU) arith() uint64 {
 	if of {
 		f |= FlagOF
 	}
-	if c.fk != fkLogic && (a^b^r)&0x10 != 0 {
+	if (a^b^r)&0x10 != 0 {
 		f |= FlagAF
 	}
 	if r<<sh == 0 {
@@ -230,7 +249,7 @@ func (c *CPU) cond(cc uint8) bool {
 		case 15:
 			return int64(a) > int64(b)
 		}
-	case fkLogic, fkAdd, fkInc, fkDec:
+	case fkLogic, fkAdd, fkInc, fkDec, fkShl, fkShr, fkSar, fkMul:
 		r := int64(c.fr << sh)
 		switch cc {
 		case 4:

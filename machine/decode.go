@@ -79,6 +79,11 @@ const (
 	kPopR
 	kMovzxRM
 	kNop
+	kShiftRI
+	kShiftRC
+	kImulRR
+	kImulRRI
+	kMulR
 )
 
 // ALU operations of the kAlu* kinds.
@@ -191,6 +196,32 @@ func classify(d *dinst) {
 		}
 	case x86asm.NOP:
 		d.kind = kNop
+	case x86asm.SHL, x86asm.SHR, x86asm.SAR:
+		if d.narg == 2 && reg(a0) && (imm(a1) || a1.kind == akReg && a1.reg == RCX && a1.size == 1) {
+			d.kind = kShiftRI
+			if !imm(a1) {
+				d.kind = kShiftRC
+			}
+			switch x86asm.Op(d.op) {
+			case x86asm.SHL:
+				d.sub = 0
+			case x86asm.SHR:
+				d.sub = 1
+			default:
+				d.sub = 2
+			}
+		}
+	case x86asm.IMUL:
+		switch {
+		case d.narg == 2 && reg(a0) && reg(a1) && a0.size == a1.size:
+			d.kind = kImulRR
+		case d.narg == 3 && reg(a0) && reg(a1) && a0.size == a1.size && imm(d.args[2]):
+			d.kind = kImulRRI
+		}
+	case x86asm.MUL:
+		if d.narg == 1 && a0.kind == akReg && a0.size == 8 {
+			d.kind = kMulR
+		}
 	}
 	if d.op == opENDBR || d.op == opHINTNOP {
 		d.kind = kNop
@@ -363,6 +394,7 @@ func decode(b []byte, addr uint64, d *dinst) decodeErr {
 		switch {
 		case op[1] == 0x1e && p.rep == 0xf3 && (op[2] == 0xfa || op[2] == 0xfb):
 			d.op = opENDBR
+			d.kind = kNop
 			d.len = uint8(p.n + 3)
 			return decOK
 		case op[1] == 0xc7 && op[2]>>6 == 3 && (op[2]>>3)&7 >= 6:
@@ -384,6 +416,7 @@ func decode(b []byte, addr uint64, d *dinst) decodeErr {
 				return decUD
 			}
 			d.op = opHINTNOP
+			d.kind = kNop
 			d.len = uint8(p.n + 2 + n)
 			return decOK
 		}

@@ -210,6 +210,59 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			c.RIP = next
 		case kNop:
 			c.RIP = next
+		case kShiftRI, kShiftRC:
+			d := in.args[0]
+			a := c.Regs[d.reg]
+			cnt := in.imm & 63
+			if in.kind == kShiftRC {
+				cnt = c.Regs[RCX] & 63
+			}
+			if d.size == 4 {
+				a = uint64(uint32(a))
+				cnt &= 31
+			}
+			if cnt == 0 {
+				c.Regs[d.reg] = a
+				c.RIP = next
+				break
+			}
+			var r uint64
+			switch in.sub {
+			case 0:
+				r = a << cnt
+				c.fk = fkShl
+			case 1:
+				r = a >> cnt
+				c.fk = fkShr
+			default:
+				r = uint64(int64(a<<(64-8*d.size))>>(64-8*d.size)>>cnt) & sizeMask[d.size]
+				c.fk = fkSar
+			}
+			if d.size == 4 {
+				r = uint64(uint32(r))
+			}
+			c.Regs[d.reg] = r
+			c.fsh, c.fa, c.fb, c.fr = 64-8*d.size, a, cnt, r
+			c.RIP = next
+		case kImulRR, kImulRRI:
+			d := in.args[0]
+			var a, b uint64
+			if in.kind == kImulRR {
+				a, b = c.Regs[d.reg], c.Regs[in.args[1].reg]
+			} else {
+				a, b = c.Regs[in.args[1].reg], in.imm
+			}
+			r, ovf := imul(a, b, d.size)
+			c.setReg(d.reg, d.size, r)
+			c.fk, c.fsh, c.fr, c.fcf = fkMul, 64-8*d.size, r, ovf
+			c.fa, c.fb = 0, 0
+			c.RIP = next
+		case kMulR:
+			hi, lo := bits.Mul64(c.Regs[RAX], c.Regs[in.args[0].reg])
+			c.Regs[RAX], c.Regs[RDX] = lo, hi
+			c.fk, c.fsh, c.fr, c.fcf = fkMul, 0, lo, hi != 0
+			c.fa, c.fb = 0, 0
+			c.RIP = next
 		default:
 			switch x86asm.Op(in.op) {
 			case x86asm.MOV:

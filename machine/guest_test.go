@@ -199,3 +199,31 @@ func TestGuestProgram(t *testing.T) {
 }
 
 func errno(e int64) uint64 { return uint64(-e) }
+
+// BenchmarkGuest runs the musl guest program (mixed real code: printf, libm,
+// qsort, string functions) and reports MIPS.
+func BenchmarkGuest(b *testing.B) {
+	if _, err := exec.LookPath("musl-gcc"); err != nil {
+		b.Skip("needs musl-gcc")
+	}
+	bin := filepath.Join(b.TempDir(), "isa")
+	if out, err := exec.Command("musl-gcc", "-static", "-O2", "-o", bin, "testdata/isa.c", "-lm").CombinedOutput(); err != nil {
+		b.Skipf("musl-gcc: %v\n%s", err, out)
+	}
+	t := &testing.T{}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var n uint64
+	for i := 0; i < b.N; i++ {
+		k, err := loadELF(t, bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		k.run(t)
+		n += k.c.Icount
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds()/1e6, "MIPS")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n)/cpu.Seconds()/1e6, "MIPS(cpu)")
+	}
+}
