@@ -1,0 +1,73 @@
+package replay_test
+
+import (
+	"flag"
+	"math/rand"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"ptrec/format"
+	"ptrec/replay"
+)
+
+var benchTrace = flag.String("replay.trace", "", "trace for TestReverseStepLatency (e.g. debugme.musl 25000000: 1.25e8 instructions)")
+
+// TestReverseStepLatency measures reverse-stepi latency at random points of
+// a long trace, and the memory the checkpoints hold. It runs only with
+// -replay.trace=FILE:
+//
+//	ptrec record -o /tmp/big.ptrec -- testdata/bin/debugme.musl 25000000
+//	go test ./replay -run ReverseStepLatency -replay.trace=/tmp/big.ptrec -v
+func TestReverseStepLatency(t *testing.T) {
+	if *benchTrace == "" {
+		t.Skip("needs -replay.trace=FILE")
+	}
+	rd, err := format.Open(*benchTrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	r, err := replay.New(rd, replay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	start := time.Now()
+	if err := r.GotoIcount(^uint64(0) >> 1); err != nil {
+		t.Fatal(err)
+	}
+	end := r.Where().Icount
+	t.Logf("forward to the end: %d instructions in %v, %d checkpoints", end, time.Since(start), len(r.Checkpoints()))
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	t.Logf("checkpoint memory: %.1f MiB heap above the start", float64(ms.HeapInuse-base)/(1<<20))
+	rng := rand.New(rand.NewSource(1))
+	var lat []time.Duration
+	for i := 0; i < 60; i++ {
+		k := 1 + uint64(rng.Int63n(int64(end-1)))
+		if err := r.GotoIcount(k); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		r.SetDirection(replay.Reverse)
+		err := r.Step(1)
+		r.SetDirection(replay.Forward)
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Where().Icount != k-1 {
+			t.Fatalf("rstep 1 from @%d: at @%d", k, r.Where().Icount)
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	t.Logf("reverse-stepi latency over %d random points: median %v, p99 %v, max %v", len(lat), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	t.Logf("checkpoints: %d, heap above the start %.1f MiB", len(r.Checkpoints()), float64(ms.HeapInuse-base)/(1<<20))
+}
