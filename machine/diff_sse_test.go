@@ -85,6 +85,10 @@ func sseSnippets() []snippet {
 		}
 		add(0, "mov dword ptr [r15+200], %d; ldmxcsr [r15+200]; roundsd xmm0, xmm1, 4; roundps xmm2, xmm3, 4; mov dword ptr [r15+200], 0x1f80; ldmxcsr [r15+200]", rc)
 	}
+	add(0, "lea rdi, [r15+40]; maskmovdqu xmm1, xmm2")
+	for _, imm := range []int{0, 1, 2, 3, 4, 5, 6, 7} {
+		add(0, "mpsadbw xmm0, xmm1, %d", imm)
+	}
 	add(0, "crc32 eax, cl; crc32 ebx, dx; crc32 ecx, esi; crc32 rdx, rdi; crc32 eax, byte ptr [r15]")
 	return s
 }

@@ -292,6 +292,31 @@ func (c *CPU) execVec(in *dinst, next uint64) int {
 				return stFault
 			}
 		}
+	case x86asm.MASKMOVDQU:
+		v, m := c.xmm[d.reg].bytes(), c.xmm[in.args[1].reg].bytes()
+		addr := c.Regs[RDI]
+		if in.a32 {
+			addr = uint64(uint32(addr))
+		}
+		switch in.seg {
+		case 1:
+			addr += c.FSBase
+		case 2:
+			addr += c.GSBase
+		}
+		// Read-modify-write the 16 bytes so that a fault leaves memory intact.
+		var cur [16]byte
+		if m != [16]byte{} {
+			if !c.rdBytes(addr, cur[:]) || !c.probeW(addr, 16) {
+				return stFault
+			}
+			for i := range cur {
+				if m[i]&0x80 != 0 {
+					cur[i] = v[i]
+				}
+			}
+			c.wrBytes(addr, cur[:])
+		}
 	case x86asm.MOVHLPS:
 		c.xmm[d.reg][0] = c.xmm[in.args[1].reg][1]
 	case x86asm.MOVLHPS:

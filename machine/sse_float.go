@@ -898,6 +898,21 @@ func (c *CPU) vecImm(in *dinst, next uint64) int {
 		}
 	case x86asm.PCMPISTRI, x86asm.PCMPESTRI, x86asm.PCMPISTRM, x86asm.PCMPESTRM:
 		return c.pcmpstr(in, next, a, b, imm)
+	case x86asm.MPSADBW:
+		x, y := a.bytes(), b.bytes()
+		ao := int(imm>>2&1) * 4
+		bo := int(imm&3) * 4
+		for i := 0; i < 8; i++ {
+			var sum int
+			for j := 0; j < 4; j++ {
+				d := int(x[ao+i+j]) - int(y[bo+j])
+				if d < 0 {
+					d = -d
+				}
+				sum += d
+			}
+			r.setW(i, uint16(sum))
+		}
 	default:
 		return c.ud()
 	}
