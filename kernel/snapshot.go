@@ -72,7 +72,8 @@ type objKey struct {
 }
 
 type objRec struct {
-	addr  uintptr
+	addr  uintptr        // for ordering and interior-pointer arithmetic only
+	ptr   unsafe.Pointer // the object itself (keeps it reachable, no uintptr round trip)
 	typ   reflect.Type
 	outer *objRec // the outermost object holding this one (itself if outermost)
 	off   uintptr // offset inside outer
@@ -93,7 +94,7 @@ func cloneKernel(k *Kernel) *Kernel {
 	// Memories first: CPUs are bound to them.
 	for _, o := range c.order {
 		if o.outer == o && o.typ == memType {
-			o.nu = unsafe.Pointer((*machine.Memory)(unsafe.Pointer(o.addr)).Clone())
+			o.nu = unsafe.Pointer((*machine.Memory)(o.ptr).Clone())
 		}
 	}
 	for _, o := range c.order {
@@ -103,7 +104,7 @@ func cloneKernel(k *Kernel) *Kernel {
 		switch o.typ {
 		case memType:
 		case cpuType:
-			old := (*machine.CPU)(unsafe.Pointer(o.addr))
+			old := (*machine.CPU)(o.ptr)
 			var mem *machine.Memory
 			if old.Mem != nil {
 				mem = (*machine.Memory)(c.mapped(unsafe.Pointer(old.Mem), memType))
@@ -117,7 +118,7 @@ func cloneKernel(k *Kernel) *Kernel {
 		if o.outer != o || o.typ == memType || o.typ == cpuType {
 			continue
 		}
-		src := reflect.NewAt(o.typ, unsafe.Pointer(o.addr)).Elem()
+		src := reflect.NewAt(o.typ, o.ptr).Elem()
 		dst := reflect.NewAt(o.typ, o.nu).Elem()
 		c.copy(dst, src)
 	}
@@ -180,7 +181,7 @@ func (c *cloner) discoverPtr(p reflect.Value) {
 	if c.objs[key] != nil {
 		return
 	}
-	o := &objRec{addr: key.addr, typ: et}
+	o := &objRec{addr: key.addr, ptr: p.UnsafePointer(), typ: et}
 	c.objs[key] = o
 	c.order = append(c.order, o)
 	switch et {
