@@ -159,6 +159,9 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			if !ok {
 				return c.pend
 			}
+			if !canonical(t) {
+				return Exit{Reason: ExitGP}
+			}
 			c.Regs[RSP] += 8
 			c.RIP = t
 		case kIncR, kDecR:
@@ -595,6 +598,9 @@ func (c *CPU) exec(in *dinst, next uint64) int {
 				return stFault
 			}
 		}
+		if !canonical(target) {
+			return c.gp()
+		}
 		if !c.push(next, 8) {
 			return stFault
 		}
@@ -604,6 +610,9 @@ func (c *CPU) exec(in *dinst, next uint64) int {
 		t, ok := c.rd(c.Regs[RSP], 8)
 		if !ok {
 			return stFault
+		}
+		if !canonical(t) {
+			return c.gp()
 		}
 		c.Regs[RSP] += 8
 		if in.narg > 0 {
@@ -618,6 +627,9 @@ func (c *CPU) exec(in *dinst, next uint64) int {
 			t, ok := c.get(in, a, c.ea(in))
 			if !ok {
 				return stFault
+			}
+			if !canonical(t) {
+				return c.gp()
 			}
 			c.RIP = t
 		}

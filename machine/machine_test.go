@@ -133,6 +133,8 @@ func TestPreciseFaults(t *testing.T) {
 		{"quotient overflow", "48f7f1cc", func(c *CPU) { c.Regs[RCX] = 1; c.Regs[RDX] = 1 }, ExitDE, 0},
 		{"non-canonical load", "488b00", func(c *CPU) { c.Regs[RAX] = 0x0000800000000000 }, ExitGP, 0},
 		{"ud2", "0f0b", nil, ExitUD, 0},
+		{"jmp non-canonical", "ffe0", func(c *CPU) { c.Regs[RAX] = 1 << 60 }, ExitGP, 0},
+		{"ret non-canonical", "c3", func(c *CPU) { c.Mem.Write(testStack-8, []byte{0, 0, 0, 0, 0, 0, 0, 0x80}); c.Regs[RSP] = testStack - 8 }, ExitGP, 0},
 		{"vex", "c5f877", nil, ExitUD, 0},
 		{"hlt", "f4", nil, ExitHalt, 0},
 	}
