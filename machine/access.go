@@ -26,6 +26,27 @@ func (c *CPU) pfault(addr uint64, acc Access) bool {
 	return false
 }
 
+// rd8 and wr8 are the inlinable 8-byte TLB hits of rd and wr; on a miss
+// they report false and the caller takes the general path.
+func (c *CPU) rd8(addr uint64) (uint64, bool) {
+	e := &c.rtlb[(addr>>12)&(tlbSize-1)]
+	off := addr & 0xfff
+	if e.pn != addr>>12 || off > PageSize-8 {
+		return 0, false
+	}
+	return le.Uint64(e.buf.b[off:]), true
+}
+
+func (c *CPU) wr8(addr, v uint64) bool {
+	e := &c.wtlb[(addr>>12)&(tlbSize-1)]
+	off := addr & 0xfff
+	if e.pn != addr>>12 || off > PageSize-8 {
+		return false
+	}
+	le.PutUint64(e.buf.b[off:], v)
+	return true
+}
+
 // rd loads size (1, 2, 4 or 8) bytes at addr.
 func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 	pn := addr >> 12

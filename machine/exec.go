@@ -74,14 +74,30 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			c.setReg(in.args[0].reg, in.args[0].size, in.imm)
 			c.RIP = next
 		case kMovRM:
-			v, ok := c.rd(c.eaFast(in), in.args[0].size)
+			var v uint64
+			var ok bool
+			a := c.eaFast(in)
+			if in.args[0].size == 8 {
+				v, ok = c.rd8(a)
+			}
+			if !ok {
+				v, ok = c.rd(a, in.args[0].size)
+			}
 			if !ok {
 				return c.pend
 			}
 			c.setReg(in.args[0].reg, in.args[0].size, v)
 			c.RIP = next
 		case kMovMR:
-			if !c.wr(c.eaFast(in), in.args[0].size, c.Regs[in.args[1].reg]) {
+			var ok bool
+			a := c.eaFast(in)
+			if in.args[0].size == 8 {
+				ok = c.wr8(a, c.Regs[in.args[1].reg])
+			}
+			if !ok {
+				ok = c.wr(a, in.args[0].size, c.Regs[in.args[1].reg])
+			}
+			if !ok {
 				return c.pend
 			}
 			c.RIP = next
@@ -149,13 +165,16 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			c.RIP = in.imm
 		case kCall:
 			sp := c.Regs[RSP] - 8
-			if !c.wr(sp, 8, next) {
+			if !c.wr8(sp, next) && !c.wr(sp, 8, next) {
 				return c.pend
 			}
 			c.Regs[RSP] = sp
 			c.RIP = in.imm
 		case kRet:
-			t, ok := c.rd(c.Regs[RSP], 8)
+			t, ok := c.rd8(c.Regs[RSP])
+			if !ok {
+				t, ok = c.rd(c.Regs[RSP], 8)
+			}
 			if !ok {
 				return c.pend
 			}
@@ -191,13 +210,16 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			c.RIP = next
 		case kPushR:
 			sp := c.Regs[RSP] - 8
-			if !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
+			if !c.wr8(sp, c.Regs[in.args[0].reg]) && !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
 				return c.pend
 			}
 			c.Regs[RSP] = sp
 			c.RIP = next
 		case kPopR:
-			v, ok := c.rd(c.Regs[RSP], 8)
+			v, ok := c.rd8(c.Regs[RSP])
+			if !ok {
+				v, ok = c.rd(c.Regs[RSP], 8)
+			}
 			if !ok {
 				return c.pend
 			}
