@@ -15,7 +15,7 @@ func (c *CPU) flushTLB() {
 	c.fetchPN = ^uint64(0)
 }
 
-var sizeMask = [17]uint64{0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ^uint64(0)}
+var sizeMask = [256]uint64{0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ^uint64(0)}
 
 func (c *CPU) pfault(addr uint64, acc Access) bool {
 	if !canonical(addr) {

@@ -305,15 +305,16 @@ func (c *CPU) cond(cc uint8) bool {
 // CompleteRdtsc finishes an rdtsc or rdtscp that exited with ExitRdtsc:
 // EDX:EAX = tsc (and ECX = aux for rdtscp), then retires it.
 func (c *CPU) CompleteRdtsc(tsc uint64, aux uint32) {
+	in, ok := c.peek()
+	if !ok {
+		return
+	}
 	c.Regs[RAX] = tsc & 0xffffffff
 	c.Regs[RDX] = tsc >> 32
-	in, ok := c.peek()
-	if ok && in.op == opRDTSCP {
+	if in.op == opRDTSCP {
 		c.Regs[RCX] = uint64(aux)
 	}
-	if ok {
-		c.RIP += uint64(in.len)
-	}
+	c.RIP += uint64(in.len)
 	c.Icount++
 }
 

@@ -428,6 +428,9 @@ func (c *CPU) get(in *dinst, a arg, addr uint64) (uint64, bool) {
 	case akImm:
 		return in.imm & sizeMask[a.size], true
 	case akMem:
+		if a.size > 8 || a.size == 0 {
+			break
+		}
 		return c.rd(addr, a.size)
 	case akRegH:
 		return c.Regs[a.reg] >> 8 & 0xff, true
@@ -451,6 +454,9 @@ func (c *CPU) set(a arg, addr uint64, v uint64) bool {
 		c.setReg(a.reg, a.size, v)
 		return true
 	case akMem:
+		if a.size > 8 || a.size == 0 {
+			break
+		}
 		return c.wr(addr, a.size, v)
 	case akRegH:
 		c.Regs[a.reg] = c.Regs[a.reg]&^0xff00 | (v&0xff)<<8
