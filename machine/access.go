@@ -15,6 +15,33 @@ func (c *CPU) flushTLB() {
 	c.fetchPN = ^uint64(0)
 }
 
+// syncPage brings this CPU's caches up to date after it changed page pn
+// itself (materialized it, copied it on write, dropped or created its
+// decoded code), moving Memory.gen from before: if nothing else changed
+// the memory since this CPU last synced, only the entries of pn are
+// dropped; otherwise everything is flushed.
+func (c *CPU) syncPage(before, pn uint64) {
+	m := c.Mem
+	if m.gen == before && c.tlbGen == m.gen {
+		return
+	}
+	if c.tlbGen != before {
+		c.flushTLB()
+		return
+	}
+	c.tlbGen = m.gen
+	i := pn & (tlbSize - 1)
+	if c.rtlb[i].pn == pn {
+		c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
+	}
+	if c.wtlb[i].pn == pn {
+		c.wtlb[i] = tlbEntry{pn: ^uint64(0)}
+	}
+	if c.fetchPN == pn {
+		c.fetchPN = ^uint64(0)
+	}
+}
+
 var sizeMask = [256]uint64{0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ^uint64(0)}
 
 func (c *CPU) pfault(addr uint64, acc Access) bool {
@@ -180,10 +207,9 @@ func (c *CPU) wrSlow(addr uint64, b []byte) bool {
 	for i := 0; i < len(b); {
 		a := addr + uint64(i)
 		_, prot, _ := m.lookup(a >> 12)
+		before := m.gen
 		p := m.writable(a>>12, prot)
-		if c.tlbGen != m.gen {
-			c.flushTLB()
-		}
+		c.syncPage(before, a>>12)
 		off := a & 0xfff
 		n := copy(p.buf.b[off:], b[i:])
 		i += n

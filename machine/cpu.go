@@ -18,7 +18,7 @@ type tlbEntry struct {
 	buf *pageBuf
 }
 
-const tlbSize = 256
+const tlbSize = 1024
 
 // CPU is one hardware thread: the architectural register state of an amd64
 // core in user mode, plus caches. It is not safe for concurrent use.

@@ -598,6 +598,10 @@ func (c *CPU) fetch(rip uint64) (*dinst, bool) {
 		c.pend = Exit{Reason: ExitPageFault, Addr: rip, Access: AccessExec}
 		return nil, false
 	}
+	if c.tlbGen != m.gen {
+		c.flushTLB()
+	}
+	before := m.gen
 	if p == nil {
 		p = m.materialize(pn, prot)
 	}
@@ -605,9 +609,7 @@ func (c *CPU) fetch(rip uint64) (*dinst, bool) {
 		p.code = &codePage{}
 		m.gen++
 	}
-	if c.tlbGen != m.gen {
-		c.flushTLB()
-	}
+	c.syncPage(before, pn)
 	cp := p.code
 	c.fetchPN = pn
 	c.fetchCP = cp

@@ -46,6 +46,41 @@ type Memory struct {
 	// gen changes whenever a translation cached by a CPU (TLB, fetch
 	// cache) may have become stale.
 	gen uint64
+	// dirty lists the pages whose contents may differ from their
+	// CollectDelta snapshot (with repeats and pages unmapped since);
+	// pages not listed are unchanged.
+	dirty []uint64
+	// free holds page buffers no page or snapshot refers to any more, for
+	// reuse by copy-on-write.
+	free []*pageBuf
+}
+
+const maxFree = 256
+
+// newBuf returns an unshared page buffer, recycled if possible; zero says
+// whether it must read as zero.
+func (m *Memory) newBuf(zero bool) *pageBuf {
+	if n := len(m.free); n > 0 {
+		b := m.free[n-1]
+		m.free = m.free[:n-1]
+		if zero {
+			b.b = [PageSize]byte{}
+		}
+		b.refs = 1
+		return b
+	}
+	return &pageBuf{refs: 1}
+}
+
+// unref drops one reference to b, recycling it when none is left.
+func (m *Memory) unref(b *pageBuf) {
+	if b == nil {
+		return
+	}
+	b.refs--
+	if b.refs == 0 && len(m.free) < maxFree {
+		m.free = append(m.free, b)
+	}
 }
 
 // Fault is a page fault: an access to unmapped memory or against a page's
@@ -151,11 +186,9 @@ func (m *Memory) eachPage(first, end uint64, fn func(pn uint64, p *page)) {
 	}
 }
 
-func (p *page) release() {
-	p.buf.refs--
-	if p.snap != nil {
-		p.snap.refs--
-	}
+func (m *Memory) release(p *page) {
+	m.unref(p.buf)
+	m.unref(p.snap)
 }
 
 // Map maps [addr, addr+size) with fresh zero pages, replacing what was there.
@@ -166,7 +199,7 @@ func (m *Memory) Map(addr, size uint64, prot Prot) {
 	}
 	first, end := pageRange(addr, size)
 	m.eachPage(first, end, func(pn uint64, p *page) {
-		p.release()
+		m.release(p)
 		delete(m.pages, pn)
 	})
 	m.setRange(first*PageSize, end*PageSize, prot, true)
@@ -180,7 +213,7 @@ func (m *Memory) Unmap(addr, size uint64) {
 	}
 	first, end := pageRange(addr, size)
 	m.eachPage(first, end, func(pn uint64, p *page) {
-		p.release()
+		m.release(p)
 		delete(m.pages, pn)
 	})
 	m.setRange(first*PageSize, end*PageSize, 0, false)
@@ -243,15 +276,18 @@ func (m *Memory) lookup(pn uint64) (p *page, prot Prot, mapped bool) {
 func (m *Memory) writable(pn uint64, prot Prot) *page {
 	p := m.pages[pn]
 	if p == nil {
-		p = &page{buf: &pageBuf{refs: 1}, prot: prot}
+		p = &page{buf: m.newBuf(true), prot: prot}
 		m.pages[pn] = p
+		m.dirty = append(m.dirty, pn)
 		m.gen++
 		return p
 	}
 	if p.buf.refs > 1 {
-		nb := &pageBuf{b: p.buf.b, refs: 1}
+		nb := m.newBuf(false)
+		nb.b = p.buf.b
 		p.buf.refs--
 		p.buf = nb
+		m.dirty = append(m.dirty, pn)
 		m.gen++
 	}
 	if p.code != nil {
@@ -265,8 +301,9 @@ func (m *Memory) writable(pn uint64, prot Prot) *page {
 func (m *Memory) materialize(pn uint64, prot Prot) *page {
 	p := m.pages[pn]
 	if p == nil {
-		p = &page{buf: &pageBuf{refs: 1}, prot: prot}
+		p = &page{buf: m.newBuf(true), prot: prot}
 		m.pages[pn] = p
+		m.dirty = append(m.dirty, pn)
 		m.gen++
 	}
 	return p
@@ -359,6 +396,7 @@ func (m *Memory) Clone() *Memory {
 		vmas:  slices.Clone(m.vmas),
 		pages: make(map[uint64]*page, len(m.pages)),
 		gen:   1,
+		dirty: slices.Clone(m.dirty),
 	}
 	for pn, p := range m.pages {
 		p.buf.refs++
@@ -394,9 +432,10 @@ func (m *Memory) CollectDelta(fn func(addr uint64, data []byte)) {
 			run = run[:0]
 		}
 	}
-	for _, pn := range m.sortedPages() {
+	slices.Sort(m.dirty)
+	for _, pn := range slices.Compact(m.dirty) {
 		p := m.pages[pn]
-		if p.buf == p.snap {
+		if p == nil || p.buf == p.snap {
 			continue
 		}
 		old := &zeroBuf.b
@@ -420,13 +459,12 @@ func (m *Memory) CollectDelta(fn func(addr uint64, data []byte)) {
 			run = append(run, p.buf.b[i:j]...)
 			i = j
 		}
-		if p.snap != nil {
-			p.snap.refs--
-		}
+		m.unref(p.snap)
 		p.snap = p.buf
 		p.buf.refs++
 	}
 	flush()
+	m.dirty = m.dirty[:0]
 	m.gen++
 }
 
