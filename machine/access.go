@@ -152,6 +152,22 @@ func (c *CPU) rdSlow(addr uint64, b []byte) bool {
 	if c.tlbGen != m.gen {
 		c.flushTLB()
 	}
+	if off := addr & 0xfff; off+uint64(len(b)) <= PageSize && !c.watchOn {
+		// Within one page: a single page-table lookup.
+		pn := addr >> 12
+		p, prot, mapped := m.lookup(pn)
+		if !mapped || prot&ProtRead == 0 || !canonical(addr) {
+			return c.pfault(addr, AccessRead)
+		}
+		buf := zeroBuf
+		if p != nil {
+			buf = p.buf
+		}
+		copy(b, buf.b[off:])
+		e := &c.rtlb[pn&(tlbSize-1)]
+		e.pn, e.buf = pn, buf
+		return true
+	}
 	end := addr + uint64(len(b))
 	for a := addr; a < end || a == addr; {
 		_, prot, mapped := m.lookup(a >> 12)
@@ -189,6 +205,23 @@ func (c *CPU) wrSlow(addr uint64, b []byte) bool {
 	m := c.Mem
 	if c.tlbGen != m.gen {
 		c.flushTLB()
+	}
+	if off := addr & 0xfff; off+uint64(len(b)) <= PageSize && !c.watchOn {
+		pn := addr >> 12
+		_, prot, mapped := m.lookup(pn)
+		if !mapped || prot&ProtWrite == 0 || !canonical(addr) {
+			return c.pfault(addr, AccessWrite)
+		}
+		before := m.gen
+		p := m.writable(pn, prot)
+		c.syncPage(before, pn)
+		copy(p.buf.b[off:], b)
+		i := pn & (tlbSize - 1)
+		c.wtlb[i] = tlbEntry{pn: pn, buf: p.buf}
+		if prot&ProtRead != 0 {
+			c.rtlb[i] = tlbEntry{pn: pn, buf: p.buf}
+		}
+		return true
 	}
 	end := addr + uint64(len(b))
 	for a := addr; a < end || a == addr; {
