@@ -81,6 +81,7 @@ const (
 	kNop
 	kShiftRI
 	kShiftRC
+	kRotR
 	kImulRR
 	kImulRRI
 	kMulR
@@ -209,6 +210,16 @@ func classify(d *dinst) {
 				d.sub = 1
 			default:
 				d.sub = 2
+			}
+		}
+	case x86asm.ROL, x86asm.ROR:
+		if d.narg == 2 && reg(a0) && (imm(a1) || a1.kind == akReg && a1.reg == RCX && a1.size == 1) {
+			d.kind = kRotR
+			if x86asm.Op(d.op) == x86asm.ROR {
+				d.sub = 1
+			}
+			if !imm(a1) {
+				d.sub |= 2
 			}
 		}
 	case x86asm.IMUL:

@@ -269,6 +269,60 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			c.Regs[d.reg] = r
 			c.fsh, c.fa, c.fb, c.fr = 64-8*d.size, a, cnt, r
 			c.RIP = next
+		case kRotR:
+			d := in.args[0]
+			cnt := in.imm
+			if in.sub&2 != 0 {
+				cnt = c.Regs[RCX]
+			}
+			a := c.Regs[d.reg]
+			var r uint64
+			var cf, of bool
+			if d.size == 8 {
+				cnt &= 63
+				if cnt == 0 {
+					c.RIP = next
+					break
+				}
+				if in.sub&1 == 0 {
+					r = bits.RotateLeft64(a, int(cnt))
+					cf = r&1 != 0
+					of = r>>63 != 0 != cf
+				} else {
+					r = bits.RotateLeft64(a, -int(cnt))
+					cf = r>>63 != 0
+					of = cf != (r>>62&1 != 0)
+				}
+			} else {
+				cnt &= 31
+				x := uint32(a)
+				if cnt == 0 {
+					c.Regs[d.reg] = uint64(x)
+					c.RIP = next
+					break
+				}
+				var y uint32
+				if in.sub&1 == 0 {
+					y = bits.RotateLeft32(x, int(cnt))
+					cf = y&1 != 0
+					of = y>>31 != 0 != cf
+				} else {
+					y = bits.RotateLeft32(x, -int(cnt))
+					cf = y>>31 != 0
+					of = cf != (y>>30&1 != 0)
+				}
+				r = uint64(y)
+			}
+			c.Regs[d.reg] = r
+			f := c.Flags() &^ (FlagCF | FlagOF)
+			if cf {
+				f |= FlagCF
+			}
+			if of {
+				f |= FlagOF
+			}
+			c.rflags = f
+			c.RIP = next
 		case kImulRR, kImulRRI:
 			d := in.args[0]
 			var a, b uint64
