@@ -82,6 +82,9 @@ const (
 	kShiftRI
 	kShiftRC
 	kRotR
+	kMovxRR
+	kCmovRR
+	kSetccR
 	kImulRR
 	kImulRRI
 	kMulR
@@ -191,9 +194,25 @@ func classify(d *dinst) {
 		if a0.kind == akReg && a0.size == 8 && a0.reg != RSP {
 			d.kind = kPopR
 		}
-	case x86asm.MOVZX:
-		if reg(a0) && a1.kind == akMem && (a1.size == 1 || a1.size == 2) && simpleMem {
+	case x86asm.MOVZX, x86asm.MOVSX, x86asm.MOVSXD:
+		if x86asm.Op(d.op) != x86asm.MOVZX {
+			d.sub = 1
+		}
+		switch {
+		case reg(a0) && a1.kind == akMem && (a1.size == 1 || a1.size == 2 || a1.size == 4 && d.sub == 1) && simpleMem:
 			d.kind = kMovzxRM
+		case reg(a0) && a1.kind == akReg && a1.size < a0.size:
+			d.kind = kMovxRR
+		}
+	case x86asm.CMOVA, x86asm.CMOVAE, x86asm.CMOVB, x86asm.CMOVBE, x86asm.CMOVE, x86asm.CMOVG, x86asm.CMOVGE, x86asm.CMOVL,
+		x86asm.CMOVLE, x86asm.CMOVNE, x86asm.CMOVNO, x86asm.CMOVNP, x86asm.CMOVNS, x86asm.CMOVO, x86asm.CMOVP, x86asm.CMOVS:
+		if reg(a0) && reg(a1) {
+			d.kind = kCmovRR
+		}
+	case x86asm.SETA, x86asm.SETAE, x86asm.SETB, x86asm.SETBE, x86asm.SETE, x86asm.SETG, x86asm.SETGE, x86asm.SETL,
+		x86asm.SETLE, x86asm.SETNE, x86asm.SETNO, x86asm.SETNP, x86asm.SETNS, x86asm.SETO, x86asm.SETP, x86asm.SETS:
+		if a0.kind == akReg && a0.size == 1 {
+			d.kind = kSetccR
 		}
 	case x86asm.NOP:
 		d.kind = kNop

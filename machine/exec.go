@@ -231,7 +231,34 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			if !ok {
 				return c.pend
 			}
+			if in.sub != 0 {
+				v = sext(v, in.args[1].size)
+			}
 			c.setReg(in.args[0].reg, in.args[0].size, v)
+			c.RIP = next
+		case kMovxRR:
+			s := in.args[1]
+			v := c.Regs[s.reg] & sizeMask[s.size]
+			if in.sub != 0 {
+				v = sext(v, s.size)
+			}
+			c.setReg(in.args[0].reg, in.args[0].size, v)
+			c.RIP = next
+		case kCmovRR:
+			d := in.args[0]
+			if c.cond(in.cc) {
+				c.setReg(d.reg, d.size, c.Regs[in.args[1].reg])
+			} else if d.size == 4 {
+				c.Regs[d.reg] &= 0xffffffff
+			}
+			c.RIP = next
+		case kSetccR:
+			var v uint64
+			if c.cond(in.cc) {
+				v = 1
+			}
+			r := in.args[0].reg
+			c.Regs[r] = c.Regs[r]&^0xff | v
 			c.RIP = next
 		case kNop:
 			c.RIP = next
