@@ -83,6 +83,8 @@ func x87Snippets() []snippet {
 	for _, cc := range []string{"b", "e", "be", "u", "nb", "ne", "nbe", "nu"} {
 		add("cmp rax, rcx; %s fcmov%s st, st(1); %s", setup, cc, out)
 	}
+	add("%s fbstp tbyte ptr [r15+200]; fbld tbyte ptr [r15+200]; %s", setup, out)
+	add("fild qword ptr [r15]; fbstp tbyte ptr [r15+200]; fild word ptr [r15+8]; fbstp tbyte ptr [r15+210]; fnstsw ax")
 	add("fnstcw [r15+200]; fld1; fldz; fdivp; fnstsw [r15+204]; fstp tbyte ptr [r15+128]; fnclex")
 	add("fld1; fld1; fld1; fld1; fld1; fld1; fld1; fld1; fld1; fnstsw ax; fninit")
 	add("fld1; fstp st(0); fstp st(0); fnstsw ax; fninit")

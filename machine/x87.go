@@ -516,6 +516,49 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 			v = constRound(0xb17217f7d1cf79ab, 0xc9e3b39803f2f6af, 0x3ffe, rc)
 		}
 		c.fpush(v, &exc)
+	case x86asm.FBLD:
+		var b [10]byte
+		if !c.rdBytes(addr, b[:]) {
+			return stFault
+		}
+		var v int64
+		for i := 8; i >= 0; i-- {
+			v = v*100 + int64(b[i]>>4)*10 + int64(b[i]&15)
+		}
+		r := f80FromInt(v)
+		if b[9]&0x80 != 0 {
+			r = r.chs()
+		}
+		c.fpush(r, &exc)
+	case x86asm.FBSTP:
+		a := c.st(0, &exc)
+		var b [10]byte
+		r, e := a.toInt(8, rc)
+		exc |= e
+		v := int64(r)
+		neg := a.neg()
+		if v < 0 {
+			v = -v
+		}
+		if e&feIE != 0 || v > 999999999999999999 {
+			exc |= feIE
+			b = [10]byte{0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff} // packed BCD indefinite
+		} else {
+			for i := 0; i < 9; i++ {
+				b[i] = byte(v%10) | byte(v/10%10)<<4
+				v /= 100
+			}
+			if neg {
+				b[9] = 0x80
+			}
+		}
+		if c.funmasked(exc) {
+			return fail()
+		}
+		if !c.wrBytes(addr, b[:]) {
+			return stFault
+		}
+		c.fpop()
 	case x86asm.F2XM1, x86asm.FYL2X, x86asm.FYL2XP1, x86asm.FPTAN, x86asm.FPATAN, x86asm.FSIN, x86asm.FCOS, x86asm.FSINCOS:
 		return c.x87Transcendental(in, next)
 	case x86asm.FCMOVB, x86asm.FCMOVE, x86asm.FCMOVBE, x86asm.FCMOVU, x86asm.FCMOVNB, x86asm.FCMOVNE, x86asm.FCMOVNBE, x86asm.FCMOVNU:
