@@ -104,36 +104,11 @@ func stops(o Options) string {
 
 // FactsFromHeader recovers the host facts a trace was recorded with.
 func FactsFromHeader(h format.Header) kernel.HostFacts {
-	f := kernel.HostFacts{Cwd: h.Cwd}
-	for _, kv := range h.Facts {
-		var n uint64
-		fmt.Sscan(kv.Value, &n)
-		switch kv.Key {
-		case "sysname":
-			f.Sysname = kv.Value
-		case "nodename":
-			f.Nodename = kv.Value
-		case "release":
-			f.Release = kv.Value
-		case "version":
-			f.Version = kv.Value
-		case "machine":
-			f.Machine = kv.Value
-		case "domainname":
-			f.Domainname = kv.Value
-		case "uid":
-			f.Uid = uint32(n)
-		case "gid":
-			f.Gid = uint32(n)
-		case "euid":
-			f.Euid = uint32(n)
-		case "egid":
-			f.Egid = uint32(n)
-		case "pid":
-			f.HostPid = int32(n)
-		}
+	pairs := make([][2]string, len(h.Facts))
+	for i, kv := range h.Facts {
+		pairs[i] = [2]string{kv.Key, kv.Value}
 	}
-	return f
+	return kernel.HostFactsFromPairs(h.Cwd, pairs)
 }
 
 // loggingHost wraps the real host and logs every call as an input event.

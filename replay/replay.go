@@ -14,7 +14,6 @@ import (
 	"ptrec/format"
 	"ptrec/kernel"
 	"ptrec/kernel/abi"
-	"ptrec/record"
 )
 
 // ErrDivergence is wrapped by every *Divergence.
@@ -198,7 +197,11 @@ func (r *Replayer) diverge(ev *format.Event, what, want, got string) {
 func New(rd *format.Reader, o Options) (*Replayer, error) {
 	r := &Replayer{opts: o, s: &stream{r: rd}, hdr: rd.Header(), events: rd.Info().Events, files: make(map[string][]byte)}
 	h := r.hdr
-	facts := record.FactsFromHeader(h)
+	pairs := make([][2]string, len(h.Facts))
+	for i, kv := range h.Facts {
+		pairs[i] = [2]string{kv.Key, kv.Value}
+	}
+	facts := kernel.HostFactsFromPairs(h.Cwd, pairs)
 	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts})
 	r.tracer = r.k.NewTracerProcess("ptrec")
 	child, err := r.k.Spawn(r.tracer, kernel.SpawnOptions{Path: h.Path, Argv: h.Argv, Envp: h.Envp, TraceMe: true})

@@ -1,0 +1,50 @@
+package kernel
+
+import "strconv"
+
+// Pairs returns the facts as ordered key/value pairs: the form a trace
+// header stores them in. HostFactsFromPairs is its inverse.
+func (f HostFacts) Pairs() [][2]string {
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	return [][2]string{
+		{"sysname", f.Sysname}, {"nodename", f.Nodename}, {"release", f.Release},
+		{"version", f.Version}, {"machine", f.Machine}, {"domainname", f.Domainname},
+		{"uid", u(f.Uid)}, {"gid", u(f.Gid)}, {"euid", u(f.Euid)}, {"egid", u(f.Egid)},
+		{"pid", strconv.FormatInt(int64(f.HostPid), 10)},
+	}
+}
+
+// HostFactsFromPairs rebuilds facts from Pairs output (unknown keys and
+// malformed numbers are ignored).
+func HostFactsFromPairs(cwd string, pairs [][2]string) HostFacts {
+	f := HostFacts{Cwd: cwd}
+	u := func(s string) uint32 { n, _ := strconv.ParseUint(s, 10, 32); return uint32(n) }
+	for _, kv := range pairs {
+		switch v := kv[1]; kv[0] {
+		case "sysname":
+			f.Sysname = v
+		case "nodename":
+			f.Nodename = v
+		case "release":
+			f.Release = v
+		case "version":
+			f.Version = v
+		case "machine":
+			f.Machine = v
+		case "domainname":
+			f.Domainname = v
+		case "uid":
+			f.Uid = u(v)
+		case "gid":
+			f.Gid = u(v)
+		case "euid":
+			f.Euid = u(v)
+		case "egid":
+			f.Egid = u(v)
+		case "pid":
+			n, _ := strconv.ParseInt(v, 10, 32)
+			f.HostPid = int32(n)
+		}
+	}
+	return f
+}
