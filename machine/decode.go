@@ -16,6 +16,7 @@ const (
 	akXMM        // xmm[reg]
 	akST         // x87 ST(reg)
 	akSeg        // segment register (reg: 0 ES .. 5 GS)
+	akMMX        // MMX register MM(reg): the mantissa of x87 physical register reg
 )
 
 type arg struct {
@@ -280,6 +281,8 @@ func gpr(r x86asm.Reg) (a arg, ok bool) {
 		return arg{akReg, uint8(r - x86asm.RAX), 8}, true
 	case r >= x86asm.X0 && r <= x86asm.X15:
 		return arg{akXMM, uint8(r - x86asm.X0), 16}, true
+	case r >= x86asm.M0 && r <= x86asm.M7:
+		return arg{akMMX, uint8(r - x86asm.M0), 8}, true
 	case r >= x86asm.F0 && r <= x86asm.F7:
 		return arg{akST, uint8(r - x86asm.F0), 10}, true
 	case r >= x86asm.ES && r <= x86asm.GS:

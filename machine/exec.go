@@ -1866,8 +1866,8 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 	case 1:
 		a = 0x000906ea // family 6, model 0x9e, stepping 10
 		b = 8<<8 | 1<<16
-		c = 1<<0 | 1<<9 | 1<<13 | 1<<19 | 1<<20 | 1<<22 | 1<<23 | 1<<30 // SSE3 SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT RDRAND
-		d = 1<<0 | 1<<4 | 1<<8 | 1<<15 | 1<<19 | 1<<24 | 1<<25 | 1<<26  // FPU TSC CX8 CMOV CLFSH FXSR SSE SSE2
+		c = 1<<0 | 1<<9 | 1<<13 | 1<<19 | 1<<20 | 1<<22 | 1<<23 | 1<<30        // SSE3 SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT RDRAND
+		d = 1<<0 | 1<<4 | 1<<8 | 1<<15 | 1<<19 | 1<<23 | 1<<24 | 1<<25 | 1<<26 // FPU TSC CX8 CMOV CLFSH MMX FXSR SSE SSE2
 		return
 	case 7:
 		if sub == 0 {

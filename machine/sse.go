@@ -148,6 +148,9 @@ func (c *CPU) execVec(in *dinst, next uint64) int {
 	if in.x87 != 0 && op >= x86asm.F2XM1 && op <= x86asm.FYL2XP1 && op != x86asm.FXSAVE && op != x86asm.FXSAVE64 && op != x86asm.FXRSTOR && op != x86asm.FXRSTOR64 {
 		return c.execX87(in, next)
 	}
+	if usesMMX(in) || isMMXConv(op) {
+		return c.execMMX(in, next)
+	}
 	if in.narg == 0 {
 		switch op {
 		case x86asm.EMMS:
@@ -597,6 +600,195 @@ func (c *CPU) vecBinary(in *dinst, next uint64) int {
 	a := c.xmm[d.reg]
 	var r vec
 	switch op {
+	case x86asm.PMOVZXBW, x86asm.PMOVZXBD, x86asm.PMOVZXBQ, x86asm.PMOVZXWD, x86asm.PMOVZXWQ, x86asm.PMOVZXDQ,
+		x86asm.PMOVSXBW, x86asm.PMOVSXBD, x86asm.PMOVSXBQ, x86asm.PMOVSXWD, x86asm.PMOVSXWQ, x86asm.PMOVSXDQ:
+		r = pmovx(op, b)
+		if s.kind == akMem {
+			// Re-read with the exact width (the source is narrower than 16).
+			n := pmovxSrcBytes(op)
+			var t [16]byte
+			if !c.rdBytes(c.ea(in), t[:n]) {
+				return stFault
+			}
+			r = pmovx(op, vecOf(t))
+		}
+	case x86asm.PTEST:
+		f := uint64(0)
+		if a[0]&b[0] == 0 && a[1]&b[1] == 0 {
+			f |= FlagZF
+		}
+		if ^a[0]&b[0] == 0 && ^a[1]&b[1] == 0 {
+			f |= FlagCF
+		}
+		c.setArith(f)
+		c.RIP = next
+		return stOK
+	case x86asm.PBLENDVB, x86asm.BLENDVPS, x86asm.BLENDVPD:
+		m := c.xmm[0]
+		switch op {
+		case x86asm.PBLENDVB:
+			x, y, mm := a.bytes(), b.bytes(), m.bytes()
+			for i := range x {
+				if mm[i]&0x80 != 0 {
+					x[i] = y[i]
+				}
+			}
+			r = vecOf(x)
+		case x86asm.BLENDVPS:
+			r = a
+			for i := 0; i < 4; i++ {
+				if m.d(i)>>31 != 0 {
+					r.setD(i, b.d(i))
+				}
+			}
+		default:
+			r = a
+			for i := 0; i < 2; i++ {
+				if m[i]>>63 != 0 {
+					r[i] = b[i]
+				}
+			}
+		}
+	case x86asm.PHMINPOSUW:
+		idx, mn := 0, b.w(0)
+		for i := 1; i < 8; i++ {
+			if b.w(i) < mn {
+				idx, mn = i, b.w(i)
+			}
+		}
+		r = vec{uint64(mn) | uint64(idx)<<16, 0}
+	case x86asm.MOVDDUP:
+		r = vec{b[0], b[0]}
+	case x86asm.MOVSHDUP:
+		r = vec{b[0]>>32<<32 | b[0]>>32, b[1]>>32<<32 | b[1]>>32}
+	case x86asm.MOVSLDUP:
+		r = vec{b[0]<<32 | b[0]&0xffffffff, b[1]<<32 | b[1]&0xffffffff}
+	case x86asm.CRC32:
+		return c.crc32(in, next)
+	default:
+		var exc uint32
+		var ok bool
+		if r, ok = vecLanes(op, a, b); ok {
+			break
+		}
+		r, exc, ok = c.vecFloat(op, a, b)
+		if !ok {
+			return c.ud()
+		}
+		if !c.mxRaise(exc) {
+			return stFault
+		}
+	}
+	c.xmm[d.reg] = r
+	c.RIP = next
+	return stOK
+}
+
+func pmovxSrcBytes(op x86asm.Op) int {
+	switch op {
+	case x86asm.PMOVZXBW, x86asm.PMOVSXBW, x86asm.PMOVZXWD, x86asm.PMOVSXWD, x86asm.PMOVZXDQ, x86asm.PMOVSXDQ:
+		return 8
+	case x86asm.PMOVZXBD, x86asm.PMOVSXBD, x86asm.PMOVZXWQ, x86asm.PMOVSXWQ:
+		return 4
+	}
+	return 2
+}
+
+func pmovx(op x86asm.Op, b vec) (r vec) {
+	x := b.bytes()
+	var t [16]byte
+	switch op {
+	case x86asm.PMOVZXBW, x86asm.PMOVSXBW:
+		for i := 0; i < 8; i++ {
+			v := uint16(x[i])
+			if op == x86asm.PMOVSXBW {
+				v = uint16(int8(x[i]))
+			}
+			le.PutUint16(t[2*i:], v)
+		}
+	case x86asm.PMOVZXBD, x86asm.PMOVSXBD:
+		for i := 0; i < 4; i++ {
+			v := uint32(x[i])
+			if op == x86asm.PMOVSXBD {
+				v = uint32(int8(x[i]))
+			}
+			le.PutUint32(t[4*i:], v)
+		}
+	case x86asm.PMOVZXBQ, x86asm.PMOVSXBQ:
+		for i := 0; i < 2; i++ {
+			v := uint64(x[i])
+			if op == x86asm.PMOVSXBQ {
+				v = uint64(int8(x[i]))
+			}
+			le.PutUint64(t[8*i:], v)
+		}
+	case x86asm.PMOVZXWD, x86asm.PMOVSXWD:
+		for i := 0; i < 4; i++ {
+			w := le.Uint16(x[2*i:])
+			v := uint32(w)
+			if op == x86asm.PMOVSXWD {
+				v = uint32(int16(w))
+			}
+			le.PutUint32(t[4*i:], v)
+		}
+	case x86asm.PMOVZXWQ, x86asm.PMOVSXWQ:
+		for i := 0; i < 2; i++ {
+			w := le.Uint16(x[2*i:])
+			v := uint64(w)
+			if op == x86asm.PMOVSXWQ {
+				v = uint64(int16(w))
+			}
+			le.PutUint64(t[8*i:], v)
+		}
+	default: // DQ
+		for i := 0; i < 2; i++ {
+			w := le.Uint32(x[4*i:])
+			v := uint64(w)
+			if op == x86asm.PMOVSXDQ {
+				v = uint64(int32(w))
+			}
+			le.PutUint64(t[8*i:], v)
+		}
+	}
+	return vecOf(t)
+}
+
+// crc32 implements the SSE4.2 CRC32 instruction (Castagnoli polynomial).
+func (c *CPU) crc32(in *dinst, next uint64) int {
+	d, s := in.args[0], in.args[1]
+	var addr uint64
+	if s.kind == akMem {
+		addr = c.ea(in)
+	}
+	v, ok := c.get(in, s, addr)
+	if !ok {
+		return stFault
+	}
+	crc := uint32(c.Regs[d.reg])
+	for i := 0; i < int(s.size); i++ {
+		crc ^= uint32(byte(v >> (8 * i)))
+		for k := 0; k < 8; k++ {
+			if crc&1 != 0 {
+				crc = crc>>1 ^ 0x82f63b78
+			} else {
+				crc >>= 1
+			}
+		}
+	}
+	c.setReg(d.reg, d.size, uint64(crc))
+	if d.size == 8 {
+		c.Regs[d.reg] = uint64(crc)
+	}
+	c.RIP = next
+	return stOK
+}
+
+var _ = bits.Len
+
+// vecLanes computes the integer vector operations whose result depends only
+// on the two source values; ok is false for other ops.
+func vecLanes(op x86asm.Op, a, b vec) (r vec, ok bool) {
+	switch op {
 	case x86asm.PXOR, x86asm.XORPS, x86asm.XORPD:
 		r = vec{a[0] ^ b[0], a[1] ^ b[1]}
 	case x86asm.POR, x86asm.ORPS, x86asm.ORPD:
@@ -865,184 +1057,8 @@ func (c *CPU) vecBinary(in *dinst, next uint64) int {
 				r.setD(i, x-y)
 			}
 		}
-	case x86asm.PMOVZXBW, x86asm.PMOVZXBD, x86asm.PMOVZXBQ, x86asm.PMOVZXWD, x86asm.PMOVZXWQ, x86asm.PMOVZXDQ,
-		x86asm.PMOVSXBW, x86asm.PMOVSXBD, x86asm.PMOVSXBQ, x86asm.PMOVSXWD, x86asm.PMOVSXWQ, x86asm.PMOVSXDQ:
-		r = pmovx(op, b)
-		if s.kind == akMem {
-			// Re-read with the exact width (the source is narrower than 16).
-			n := pmovxSrcBytes(op)
-			var t [16]byte
-			if !c.rdBytes(c.ea(in), t[:n]) {
-				return stFault
-			}
-			r = pmovx(op, vecOf(t))
-		}
-	case x86asm.PTEST:
-		f := uint64(0)
-		if a[0]&b[0] == 0 && a[1]&b[1] == 0 {
-			f |= FlagZF
-		}
-		if ^a[0]&b[0] == 0 && ^a[1]&b[1] == 0 {
-			f |= FlagCF
-		}
-		c.setArith(f)
-		c.RIP = next
-		return stOK
-	case x86asm.PBLENDVB, x86asm.BLENDVPS, x86asm.BLENDVPD:
-		m := c.xmm[0]
-		switch op {
-		case x86asm.PBLENDVB:
-			x, y, mm := a.bytes(), b.bytes(), m.bytes()
-			for i := range x {
-				if mm[i]&0x80 != 0 {
-					x[i] = y[i]
-				}
-			}
-			r = vecOf(x)
-		case x86asm.BLENDVPS:
-			r = a
-			for i := 0; i < 4; i++ {
-				if m.d(i)>>31 != 0 {
-					r.setD(i, b.d(i))
-				}
-			}
-		default:
-			r = a
-			for i := 0; i < 2; i++ {
-				if m[i]>>63 != 0 {
-					r[i] = b[i]
-				}
-			}
-		}
-	case x86asm.PHMINPOSUW:
-		idx, mn := 0, b.w(0)
-		for i := 1; i < 8; i++ {
-			if b.w(i) < mn {
-				idx, mn = i, b.w(i)
-			}
-		}
-		r = vec{uint64(mn) | uint64(idx)<<16, 0}
-	case x86asm.MOVDDUP:
-		r = vec{b[0], b[0]}
-	case x86asm.MOVSHDUP:
-		r = vec{b[0]>>32<<32 | b[0]>>32, b[1]>>32<<32 | b[1]>>32}
-	case x86asm.MOVSLDUP:
-		r = vec{b[0]<<32 | b[0]&0xffffffff, b[1]<<32 | b[1]&0xffffffff}
-	case x86asm.CRC32:
-		return c.crc32(in, next)
 	default:
-		var exc uint32
-		var ok bool
-		r, exc, ok = c.vecFloat(op, a, b)
-		if !ok {
-			return c.ud()
-		}
-		if !c.mxRaise(exc) {
-			return stFault
-		}
+		return vec{}, false
 	}
-	c.xmm[d.reg] = r
-	c.RIP = next
-	return stOK
+	return r, true
 }
-
-func pmovxSrcBytes(op x86asm.Op) int {
-	switch op {
-	case x86asm.PMOVZXBW, x86asm.PMOVSXBW, x86asm.PMOVZXWD, x86asm.PMOVSXWD, x86asm.PMOVZXDQ, x86asm.PMOVSXDQ:
-		return 8
-	case x86asm.PMOVZXBD, x86asm.PMOVSXBD, x86asm.PMOVZXWQ, x86asm.PMOVSXWQ:
-		return 4
-	}
-	return 2
-}
-
-func pmovx(op x86asm.Op, b vec) (r vec) {
-	x := b.bytes()
-	var t [16]byte
-	switch op {
-	case x86asm.PMOVZXBW, x86asm.PMOVSXBW:
-		for i := 0; i < 8; i++ {
-			v := uint16(x[i])
-			if op == x86asm.PMOVSXBW {
-				v = uint16(int8(x[i]))
-			}
-			le.PutUint16(t[2*i:], v)
-		}
-	case x86asm.PMOVZXBD, x86asm.PMOVSXBD:
-		for i := 0; i < 4; i++ {
-			v := uint32(x[i])
-			if op == x86asm.PMOVSXBD {
-				v = uint32(int8(x[i]))
-			}
-			le.PutUint32(t[4*i:], v)
-		}
-	case x86asm.PMOVZXBQ, x86asm.PMOVSXBQ:
-		for i := 0; i < 2; i++ {
-			v := uint64(x[i])
-			if op == x86asm.PMOVSXBQ {
-				v = uint64(int8(x[i]))
-			}
-			le.PutUint64(t[8*i:], v)
-		}
-	case x86asm.PMOVZXWD, x86asm.PMOVSXWD:
-		for i := 0; i < 4; i++ {
-			w := le.Uint16(x[2*i:])
-			v := uint32(w)
-			if op == x86asm.PMOVSXWD {
-				v = uint32(int16(w))
-			}
-			le.PutUint32(t[4*i:], v)
-		}
-	case x86asm.PMOVZXWQ, x86asm.PMOVSXWQ:
-		for i := 0; i < 2; i++ {
-			w := le.Uint16(x[2*i:])
-			v := uint64(w)
-			if op == x86asm.PMOVSXWQ {
-				v = uint64(int16(w))
-			}
-			le.PutUint64(t[8*i:], v)
-		}
-	default: // DQ
-		for i := 0; i < 2; i++ {
-			w := le.Uint32(x[4*i:])
-			v := uint64(w)
-			if op == x86asm.PMOVSXDQ {
-				v = uint64(int32(w))
-			}
-			le.PutUint64(t[8*i:], v)
-		}
-	}
-	return vecOf(t)
-}
-
-// crc32 implements the SSE4.2 CRC32 instruction (Castagnoli polynomial).
-func (c *CPU) crc32(in *dinst, next uint64) int {
-	d, s := in.args[0], in.args[1]
-	var addr uint64
-	if s.kind == akMem {
-		addr = c.ea(in)
-	}
-	v, ok := c.get(in, s, addr)
-	if !ok {
-		return stFault
-	}
-	crc := uint32(c.Regs[d.reg])
-	for i := 0; i < int(s.size); i++ {
-		crc ^= uint32(byte(v >> (8 * i)))
-		for k := 0; k < 8; k++ {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0x82f63b78
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	c.setReg(d.reg, d.size, uint64(crc))
-	if d.size == 8 {
-		c.Regs[d.reg] = uint64(crc)
-	}
-	c.RIP = next
-	return stOK
-}
-
-var _ = bits.Len
