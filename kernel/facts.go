@@ -6,12 +6,12 @@ import "strconv"
 // header stores them in. HostFactsFromPairs is its inverse.
 func (f HostFacts) Pairs() [][2]string {
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
-	return [][2]string{
+	return append([][2]string{
 		{"sysname", f.Sysname}, {"nodename", f.Nodename}, {"release", f.Release},
 		{"version", f.Version}, {"machine", f.Machine}, {"domainname", f.Domainname},
 		{"uid", u(f.Uid)}, {"gid", u(f.Gid)}, {"euid", u(f.Euid)}, {"egid", u(f.Egid)},
 		{"pid", strconv.FormatInt(int64(f.HostPid), 10)},
-	}
+	}, f.Limits.limitPairs()...)
 }
 
 // HostFactsFromPairs rebuilds facts from Pairs output (unknown keys and
@@ -44,6 +44,8 @@ func HostFactsFromPairs(cwd string, pairs [][2]string) HostFacts {
 		case "pid":
 			n, _ := strconv.ParseInt(v, 10, 32)
 			f.HostPid = int32(n)
+		default:
+			f.Limits.setLimitPair(kv[0], v)
 		}
 	}
 	return f

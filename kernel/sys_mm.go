@@ -15,7 +15,7 @@ func sysBrk(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	}
 	oldEnd, newEnd := pageUp(p.brk), pageUp(nb)
 	if newEnd > oldEnd {
-		if !p.vmFree(oldEnd, newEnd) {
+		if !p.vmFree(oldEnd, newEnd) || k.chargeMemory(newEnd-oldEnd) != nil {
 			return p.brk, nil
 		}
 		p.mem.Map(oldEnd, newEnd-oldEnd, machine.ProtRead|machine.ProtWrite)
@@ -122,6 +122,9 @@ place:
 			}
 		}
 	}
+	if err := k.chargeMemory(size); err != nil {
+		return 0, err
+	}
 	pr := protOf(prot)
 	p.mem.Map(addr, size, pr)
 	if len(data) > 0 {
@@ -177,6 +180,11 @@ func sysMremap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	r, ok := p.vm.find(old)
 	if !ok {
 		return 0, abi.EFAULT
+	}
+	if newSize > oldSize {
+		if err := k.chargeMemory(newSize - oldSize); err != nil {
+			return 0, err
+		}
 	}
 	if newSize <= oldSize && flags&abi.MREMAP_FIXED == 0 {
 		if newSize < oldSize {

@@ -124,6 +124,9 @@ func (k *Kernel) doClone(t *Thread, flags, newsp, parentTid, childTid, tls uint6
 		return 0, abi.EINVAL
 	}
 	p := t.p
+	if err := k.chargeTask(p, flags&abi.CLONE_VM == 0); err != nil {
+		return 0, err
+	}
 	cpu := t.cpu.Clone(nil)
 	cpu.Regs[machine.RAX] = 0
 	if newsp != 0 {

@@ -157,6 +157,7 @@ func syscallRows() map[int]sysEntry {
 		abi.SYS_TIMES:             Partial("times", sysTimes, "CPU time is the instruction count at 1ns each"),
 		abi.SYS_SYSINFO:           Partial("sysinfo", sysSysinfo, "memory figures are the emulated machine's"),
 		abi.SYS_SOCKETPAIR:        Partial("socketpair", sysSocketpair, "AF_UNIX only"),
+		abi.SYS_SOCKET:            Stub("socket", abi.EAFNOSUPPORT, "no host network: sockets other than socketpair are not provided (README Security model)"),
 		abi.SYS_SHUTDOWN:          Supported("shutdown", sysShutdown),
 		abi.SYS_GETSOCKNAME:       Supported("getsockname", sysGetsockname),
 		abi.SYS_GETPEERNAME:       Supported("getpeername", sysGetpeername),

@@ -82,17 +82,11 @@ func (discard) Write(*format.Event) error { return nil }
 // Header returns the trace header for o.
 func Header(o Options, program string) format.Header {
 	f := o.Facts
-	return format.Header{
-		Program: program, Path: o.Path, Argv: o.Argv, Envp: o.Envp, Cwd: f.Cwd, Stops: stops(o),
-		Facts: []format.Fact{
-			{Key: "sysname", Value: f.Sysname}, {Key: "nodename", Value: f.Nodename},
-			{Key: "release", Value: f.Release}, {Key: "version", Value: f.Version},
-			{Key: "machine", Value: f.Machine}, {Key: "domainname", Value: f.Domainname},
-			{Key: "uid", Value: fmt.Sprint(f.Uid)}, {Key: "gid", Value: fmt.Sprint(f.Gid)},
-			{Key: "euid", Value: fmt.Sprint(f.Euid)}, {Key: "egid", Value: fmt.Sprint(f.Egid)},
-			{Key: "pid", Value: fmt.Sprint(f.HostPid)},
-		},
+	h := format.Header{Program: program, Path: o.Path, Argv: o.Argv, Envp: o.Envp, Cwd: f.Cwd, Stops: stops(o)}
+	for _, kv := range f.Pairs() { // uname, ids, then the guest's limits
+		h.Facts = append(h.Facts, format.Fact{Key: kv[0], Value: kv[1]})
 	}
+	return h
 }
 
 func stops(o Options) string {
