@@ -320,3 +320,6 @@ func (h *ConfinedHost) GuestPath(hp string) (string, bool) {
 	}
 	return "", false
 }
+
+// CleanGuestPath returns the lexically clean absolute form of guest path p.
+func CleanGuestPath(p string) string { return cleanAbs(p) }

@@ -28,6 +28,7 @@ type recordOptions struct {
 	maxInsns uint64
 	noTrace  bool
 	seed     int64
+	sb       sandboxOptions // --root, --read-only, --env, limits (sandbox.go)
 }
 
 func newRecordCmd(s streams) *cobra.Command {
@@ -63,6 +64,7 @@ func addRunFlags(cmd *cobra.Command, o *recordOptions) {
 	cmd.Flags().BoolVar(&o.debug, "debug-ptrace", false, "log every ptrace request (KTR-style) on stderr")
 	cmd.Flags().Uint64Var(&o.maxInsns, "max-insns", 0, "stop the run after this many instructions (0: no limit)")
 	cmd.Flags().Int64Var(&o.seed, "seed", -1, "make randomness and clocks reproducible from this seed (for golden traces); -1: the real host's")
+	addSandboxFlags(cmd, &o.sb)
 }
 
 // lookPath finds PROG as a shell would.
@@ -101,9 +103,8 @@ func defaultTraceName(prog string) string {
 }
 
 func runRecord(s streams, o *recordOptions, args []string) error {
-	path, err := lookPath(args[0])
-	if err != nil {
-		return err
+	if err := o.sb.validate(); err != nil {
+		return &statusError{code: exitTrouble, err: err}
 	}
 	switch o.stops {
 	case record.StopsSyscall, record.StopsSignal, record.StopsStep:
@@ -115,10 +116,15 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 		host = hostos.NewFixed(host, uint64(o.seed))
 	}
 	ro := record.Options{
-		Path: path, Argv: args, Envp: os.Environ(), Stops: o.stops,
+		Argv: args, Stops: o.stops,
 		Host: host, Facts: hostos.Facts(),
 		Warn: s.err, Strict: o.strict, MaxInsns: o.maxInsns,
 	}
+	path, err := o.sb.apply(&ro, args[0])
+	if err != nil {
+		return err
+	}
+	ro.Path = path
 	if o.debug {
 		ro.Logger = slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -131,7 +137,7 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 			interrupted.Store(int32(sg.(syscall.Signal)))
 		}
 	}()
-	ro.Interrupted = func() bool { return interrupted.Load() != 0 }
+	ro.Interrupted = func() bool { return interrupted.Load() != 0 || o.sb.stopForSize() }
 
 	var sink record.Sink
 	var w *format.Writer
@@ -146,13 +152,14 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 			return err
 		}
 		defer f.Close()
-		w, err = format.NewWriter(f, record.Header(ro, args[0]))
+		w, err = format.NewWriter(o.sb.traceWriter(f), record.Header(ro, args[0]))
 		if err != nil {
 			return err
 		}
 		sink = w
 	}
 	res, err := record.Record(ro, sink)
+	o.sb.reportEnd(s.err, res, o.maxInsns)
 	if w != nil {
 		if cerr := w.Close(); err == nil && cerr != nil {
 			err = cerr
