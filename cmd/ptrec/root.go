@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,6 +63,7 @@ supported executable, 127 when PROG is not found; diff exits 0 (same),
 	}
 	root.SetOut(s.out)
 	root.SetErr(s.err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(newRecordCmd(s), newRunCmd(s), newReplayCmd(s), newDiffCmd(s), newDumpCmd(s), newInfoCmd(s))
 	return root
 }
@@ -96,7 +98,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) exitCode {
 	if errors.As(err, &fe) {
 		return exitFailed
 	}
-	if isUsage(err) {
+	if isUsage(err) || strings.HasPrefix(err.Error(), "unknown command ") { // cobra's error has no type
 		return exitTrouble
 	}
 	return exitFailed
