@@ -25,15 +25,22 @@ const (
 
 // Options configures a recording.
 type Options struct {
-	Path   string // host path of the program
-	Argv   []string
-	Envp   []string
-	Stops  string // StopsSyscall (default), StopsSignal or StopsStep
-	Host   kernel.Host
-	Facts  kernel.HostFacts
-	Warn   io.Writer    // unimplemented-syscall warnings
-	Strict bool         // unimplemented syscalls are fatal
-	Logger *slog.Logger // ptrace debug log, nil for none
+	Path  string // host path of the program
+	Argv  []string
+	Envp  []string
+	Stops string // StopsSyscall (default), StopsSignal or StopsStep
+	Host  kernel.Host
+	Facts kernel.HostFacts
+	// Untraced runs the program without tracing it (`ptrec run`): no stops,
+	// no trace events but host inputs, and guest debuggers can trace it.
+	Untraced bool
+	// NoFollowFork leaves forked children untraced (PT_FOLLOW_FORK is not
+	// requested), so a guest debugger can trace its own children; they are
+	// still recorded through the Host boundary and replay reproduces them.
+	NoFollowFork bool
+	Warn         io.Writer    // unimplemented-syscall warnings
+	Strict       bool         // unimplemented syscalls are fatal
+	Logger       *slog.Logger // ptrace debug log, nil for none
 	// MaxInsns ends the run after this many instructions (0: no limit).
 	MaxInsns uint64
 	// Interrupted, if set, is polled between stops; when it returns true the
@@ -163,7 +170,7 @@ func Record(o Options, sink Sink) (Result, error) {
 	s.k = kernel.New(kernel.Config{Host: s.host, Facts: o.Facts, Logger: o.Logger, Warn: o.Warn, Strict: o.Strict, MaxInsns: o.MaxInsns})
 	s.host.k = s.k
 	s.tracer = s.k.NewTracerProcess("ptrec")
-	child, err := s.k.Spawn(s.tracer, kernel.SpawnOptions{Path: o.Path, Argv: o.Argv, Envp: o.Envp, TraceMe: true})
+	child, err := s.k.Spawn(s.tracer, kernel.SpawnOptions{Path: o.Path, Argv: o.Argv, Envp: o.Envp, TraceMe: !o.Untraced})
 	if err != nil {
 		return Result{}, err
 	}
@@ -312,7 +319,7 @@ func (s *Session) loop() (Result, error) {
 				return res, err
 			}
 		}
-		if pl.Flags&abi.PL_FLAG_EXEC != 0 || pl.Flags&abi.PL_FLAG_CHILD != 0 {
+		if !o.NoFollowFork && (pl.Flags&abi.PL_FLAG_EXEC != 0 || pl.Flags&abi.PL_FLAG_CHILD != 0) {
 			if _, err := s.request(abi.PT_FOLLOW_FORK, w.Pid, 0, 1, nil, nil); err != nil {
 				return res, fmt.Errorf("record: PT_FOLLOW_FORK: %w", err)
 			}

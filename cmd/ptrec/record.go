@@ -21,14 +21,15 @@ import (
 )
 
 type recordOptions struct {
-	output   string
-	stops    string
-	strict   bool
-	debug    bool
-	maxInsns uint64
-	noTrace  bool
-	seed     int64
-	sb       sandboxOptions // --root, --read-only, --env, limits (sandbox.go)
+	output     string
+	stops      string
+	strict     bool
+	debug      bool
+	maxInsns   uint64
+	noTrace    bool
+	followFork bool
+	seed       int64
+	sb         sandboxOptions // --root, --read-only, --env, limits (sandbox.go)
 }
 
 func newRecordCmd(s streams) *cobra.Command {
@@ -44,6 +45,7 @@ func newRecordCmd(s streams) *cobra.Command {
 	addRunFlags(cmd, o)
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "trace file (default ./PROG-N.ptrec)")
 	cmd.Flags().StringVar(&o.stops, "stops", record.StopsSyscall, "where the recorder stops the guest: syscall, signal or step")
+	cmd.Flags().BoolVar(&o.followFork, "follow-fork", true, "trace forked children too (turn off to record a guest that debugs its own children)")
 	return cmd
 }
 
@@ -102,6 +104,9 @@ func defaultTraceName(prog string) string {
 	}
 }
 
+// fixedHostPid is the pid ptrec reports as its own under --seed.
+const fixedHostPid = 1000
+
 func runRecord(s streams, o *recordOptions, args []string) error {
 	if err := o.sb.validate(); err != nil {
 		return &statusError{code: exitTrouble, err: err}
@@ -119,6 +124,12 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 		Argv: args, Stops: o.stops,
 		Host: host, Facts: hostos.Facts(),
 		Warn: s.err, Strict: o.strict, MaxInsns: o.maxInsns,
+		Untraced: o.noTrace, NoFollowFork: !o.followFork,
+	}
+	if o.seed >= 0 {
+		// A reproducible run also pins the one host id a guest can see
+		// (getppid of the first process is ptrec's own pid).
+		ro.Facts.HostPid = fixedHostPid
 	}
 	path, err := o.sb.apply(&ro, args[0])
 	if err != nil {

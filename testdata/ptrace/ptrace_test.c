@@ -1636,7 +1636,15 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* The executable's canonical path, as the vm map names it (argv[0]
+	 * may be relative). */
+	static char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	self_path = argv[0];
+	if (n > 0) {
+		exe[n] = 0;
+		self_path = exe;
+	}
 	if (argc == 2 && strcmp(argv[1], "exit7") == 0)
 		return 7;
 	if (argc == 2 && strcmp(argv[1], "forkexecthreads") == 0) {
