@@ -119,3 +119,30 @@ func HWCAP() uint32 {
 	_, _, _, d := cpuid(1, 0)
 	return d
 }
+
+// CPUSignature identifies the emulated CPU model: a short digest of every
+// CPUID leaf a guest can read. Traces record it, so a trace made by a ptrec
+// whose CPU advertised other features is recognised instead of diverging.
+func CPUSignature() string {
+	h := uint64(14695981039346656037)
+	mix := func(v uint32) {
+		for i := 0; i < 4; i++ {
+			h ^= uint64(byte(v >> (8 * i)))
+			h *= 1099511628211
+		}
+	}
+	for _, leaf := range []uint32{0, 1, 7, 0x80000000, 0x80000001, 0x80000008} {
+		a, b, c, d := cpuid(leaf, 0)
+		mix(leaf)
+		mix(a)
+		mix(b)
+		mix(c)
+		mix(d)
+	}
+	const hexdigits = "0123456789abcdef"
+	var s [16]byte
+	for i := range s {
+		s[i] = hexdigits[h>>(60-4*uint(i))&0xf]
+	}
+	return string(s[:])
+}

@@ -14,6 +14,7 @@ import (
 	"ptrec/format"
 	"ptrec/kernel"
 	"ptrec/kernel/abi"
+	"ptrec/machine"
 )
 
 // Stop policies.
@@ -86,6 +87,10 @@ type discard struct{}
 
 func (discard) Write(*format.Event) error { return nil }
 
+// CPUFact is the header fact naming the emulated CPU model the trace was
+// recorded on (machine.CPUSignature).
+const CPUFact = "cpu"
+
 // Header returns the trace header for o.
 func Header(o Options, program string) format.Header {
 	f := o.Facts
@@ -93,6 +98,7 @@ func Header(o Options, program string) format.Header {
 	for _, kv := range f.Pairs() { // uname, ids, then the guest's limits
 		h.Facts = append(h.Facts, format.Fact{Key: kv[0], Value: kv[1]})
 	}
+	h.Facts = append(h.Facts, format.Fact{Key: CPUFact, Value: machine.CPUSignature()})
 	return h
 }
 

@@ -14,6 +14,7 @@ import (
 	"ptrec/format"
 	"ptrec/kernel"
 	"ptrec/kernel/abi"
+	"ptrec/machine"
 )
 
 // ErrDivergence is wrapped by every *Divergence.
@@ -200,6 +201,11 @@ func New(rd *format.Reader, o Options) (*Replayer, error) {
 	pairs := make([][2]string, len(h.Facts))
 	for i, kv := range h.Facts {
 		pairs[i] = [2]string{kv.Key, kv.Value}
+		// A trace records the emulated CPU it ran on; another CPU model
+		// would make the guest take other paths (CPUID, AT_HWCAP).
+		if kv.Key == "cpu" && kv.Value != machine.CPUSignature() {
+			return nil, fmt.Errorf("replay: the trace was recorded on another emulated CPU model (cpu %s, this ptrec has %s): re-record it with this ptrec", kv.Value, machine.CPUSignature())
+		}
 	}
 	facts := kernel.HostFactsFromPairs(h.Cwd, pairs)
 	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts})
