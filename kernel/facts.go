@@ -1,6 +1,9 @@
 package kernel
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Pairs returns the facts as ordered key/value pairs: the form a trace
 // header stores them in. HostFactsFromPairs is its inverse.
@@ -10,7 +13,7 @@ func (f HostFacts) Pairs() [][2]string {
 		{"sysname", f.Sysname}, {"nodename", f.Nodename}, {"release", f.Release},
 		{"version", f.Version}, {"machine", f.Machine}, {"domainname", f.Domainname},
 		{"uid", u(f.Uid)}, {"gid", u(f.Gid)}, {"euid", u(f.Euid)}, {"egid", u(f.Egid)},
-		{"pid", strconv.FormatInt(int64(f.HostPid), 10)},
+		{"pid", strconv.FormatInt(int64(f.HostPid), 10)}, {"groups", joinIDs(f.Groups)},
 	}, f.Limits.limitPairs()...)
 }
 
@@ -44,9 +47,27 @@ func HostFactsFromPairs(cwd string, pairs [][2]string) HostFacts {
 		case "pid":
 			n, _ := strconv.ParseInt(v, 10, 32)
 			f.HostPid = int32(n)
+		case "groups":
+			f.Groups = nil
+			for _, g := range strings.Split(v, ",") {
+				if g != "" {
+					f.Groups = append(f.Groups, u(g))
+				}
+			}
 		default:
 			f.Limits.setLimitPair(kv[0], v)
 		}
 	}
 	return f
+}
+
+func joinIDs(ids []uint32) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(id), 10))
+	}
+	return b.String()
 }

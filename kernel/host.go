@@ -89,6 +89,7 @@ type Host interface {
 type HostFacts struct {
 	Sysname, Nodename, Release, Version, Machine, Domainname string
 	Uid, Gid, Euid, Egid                                     uint32
+	Groups                                                   []uint32 // supplementary groups
 	HostPid                                                  int32
 	Cwd                                                      string
 	TTY                                                      [3]bool // whether host fds 0, 1, 2 are terminals

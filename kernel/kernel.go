@@ -117,7 +117,7 @@ func (k *Kernel) NewTracerProcess(name string) *Process {
 
 func (k *Kernel) hostCred() Credentials {
 	f := k.facts
-	return Credentials{Ruid: f.Uid, Euid: f.Euid, Suid: f.Euid, Rgid: f.Gid, Egid: f.Egid, Sgid: f.Egid, Groups: []uint32{f.Gid}}
+	return Credentials{Ruid: f.Uid, Euid: f.Euid, Suid: f.Euid, Rgid: f.Gid, Egid: f.Egid, Sgid: f.Egid, Groups: append([]uint32(nil), f.Groups...)}
 }
 
 func (k *Kernel) newProcess(parent *Process) *Process {

@@ -50,6 +50,11 @@ func Facts() kernel.HostFacts {
 		Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Euid: uint32(os.Geteuid()), Egid: uint32(os.Getegid()),
 		HostPid: int32(os.Getpid()), Cwd: cwd,
 	}
+	if gs, err := os.Getgroups(); err == nil {
+		for _, g := range gs {
+			f.Groups = append(f.Groups, uint32(g))
+		}
+	}
 	for i := 0; i < 3; i++ {
 		_, err := unix.IoctlGetTermios(i, unix.TCGETS)
 		f.TTY[i] = err == nil
