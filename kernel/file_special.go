@@ -108,10 +108,31 @@ func (k *Kernel) openSpecial(t *Thread, p string, flags uint32) (*File, bool, er
 	if strings.HasPrefix(p, "/dev/fd/") {
 		p = "/proc/self/fd/" + p[len("/dev/fd/"):]
 	}
+	if p == "/proc" {
+		p = "/proc/"
+	}
 	if !strings.HasPrefix(p, "/proc/") {
 		return nil, false, nil
 	}
 	proc, rest := t.p, strings.TrimPrefix(p, "/proc/")
+	if rest == "" {
+		// /proc itself: the kernel's own process list, never the host's.
+		if flags&abi.O_ACCMODE != abi.O_RDONLY {
+			return nil, true, abi.EISDIR
+		}
+		return newFile(&procDir{list: func() []Dirent { return k.procRootEntries() }}, flags, "/proc"), true, nil
+	}
+	if pid, err := strconv.Atoi(strings.TrimSuffix(rest, "/")); rest == "self" || rest == "self/" || err == nil && !strings.Contains(strings.TrimSuffix(rest, "/"), "/") {
+		if rest != "self" && rest != "self/" {
+			if proc = k.pfind(int32(pid)); proc == nil || proc.system {
+				return nil, true, abi.ENOENT
+			}
+		}
+		if flags&abi.O_ACCMODE != abi.O_RDONLY {
+			return nil, true, abi.EISDIR
+		}
+		return newFile(&procDir{list: procPidEntries}, flags, "/proc/"+strconv.Itoa(int(proc.Pid))), true, nil
+	}
 	if strings.HasPrefix(rest, "self/") {
 		rest = rest[5:]
 	} else if i := strings.IndexByte(rest, '/'); i > 0 {
@@ -236,12 +257,31 @@ func fdLinkName(f *File) string {
 // Linux it lists the descriptors open when it is read, not when opened.
 type procDir struct {
 	proc   *Process
+	list   func() []Dirent // entries after . and .. (nil: the fd directory of proc)
 	ents   []Dirent
 	loaded bool
 	pos    int
 }
 
 func procFdDir(p *Process) *procDir { return &procDir{proc: p} }
+
+// procPidEntries is the content of /proc/PID that ptrec provides.
+func procPidEntries() []Dirent {
+	return []Dirent{{Ino: 2, Type: abi.DT_LNK, Name: "cwd"}, {Ino: 3, Type: abi.DT_LNK, Name: "exe"},
+		{Ino: 4, Type: abi.DT_DIR, Name: "fd"}, {Ino: 5, Type: abi.DT_REG, Name: "maps"},
+		{Ino: 6, Type: abi.DT_REG, Name: "stat"}, {Ino: 7, Type: abi.DT_REG, Name: "status"}}
+}
+
+// procRootEntries lists /proc: self and every live guest process, by pid.
+func (k *Kernel) procRootEntries() []Dirent {
+	ents := []Dirent{{Ino: 2, Type: abi.DT_LNK, Name: "self"}}
+	for _, p := range k.procs {
+		if !p.system && !p.zombie && !p.reaped {
+			ents = append(ents, Dirent{Ino: uint64(p.Pid) << 16, Type: abi.DT_DIR, Name: strconv.Itoa(int(p.Pid))})
+		}
+	}
+	return ents
+}
 
 // entries lists the directory on the first read after open or rewind.
 func (d *procDir) entries() []Dirent {
@@ -250,6 +290,10 @@ func (d *procDir) entries() []Dirent {
 	}
 	d.loaded = true
 	d.ents = []Dirent{{Ino: 1, Type: abi.DT_DIR, Name: "."}, {Ino: 1, Type: abi.DT_DIR, Name: ".."}}
+	if d.list != nil {
+		d.ents = append(d.ents, d.list()...)
+		return d.ents
+	}
 	if d.proc.files == nil {
 		return d.ents
 	}
@@ -282,12 +326,17 @@ func (d *procDir) close(k *Kernel) {}
 func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
 	proc, rest := t.p, ""
 	switch {
+	case p == "/proc/self" || p == "/proc/self/":
+		return strconv.Itoa(int(t.p.Pid)), true, nil
 	case strings.HasPrefix(p, "/proc/self/"):
 		rest = p[len("/proc/self/"):]
 	case strings.HasPrefix(p, "/proc/"):
 		s := p[len("/proc/"):]
 		i := strings.IndexByte(s, '/')
 		if i < 0 {
+			if _, err := strconv.Atoi(s); err == nil || s == "" {
+				return "", true, abi.EINVAL // a directory, not a link
+			}
 			return "", false, nil
 		}
 		pid, err := strconv.Atoi(s[:i])
