@@ -295,7 +295,7 @@ func (k *Kernel) execImage(t *Thread, progPath string, argv, envp []string) erro
 	p.threads = []*Thread{t}
 	p.mem = img.mem
 	p.vm = img.vm
-	p.exe = resolved
+	p.exe = k.canonicalPath(resolved, p.cwd)
 	p.brk, p.brkMin = img.brk, img.brk
 	p.comm = truncComm(path.Base(resolved))
 	t.name = p.comm
@@ -323,6 +323,46 @@ func (k *Kernel) execImage(t *Thread, progPath string, argv, envp []string) erro
 		k.stopevent(p, S_EXEC, 0)
 	}
 	return nil
+}
+
+// canonicalPath returns p absolute with every symlink resolved, as Linux
+// shows an executable in /proc/PID/exe (the path of the file itself, not
+// of the name it was run by). ld.so derives $ORIGIN from /proc/self/exe:
+// /usr/bin/java, a chain of symlinks, finds its libjli.so relative to the
+// real file. Each readlink goes through the Host, so replay sees the same
+// answers. If resolution fails, the lexical path is kept.
+func (k *Kernel) canonicalPath(p, cwd string) string {
+	if !path.IsAbs(p) {
+		p = path.Join(cwd, p)
+	}
+	todo := strings.Split(p, "/")
+	resolved := "/"
+	for hops := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, c)
+		r := k.host.Call(&HostCall{Op: HostReadlink, Path: next})
+		if r.Errno != 0 || len(r.Out) == 0 {
+			resolved = next // not a symlink (EINVAL) or unreadable
+			continue
+		}
+		if hops++; hops > 40 {
+			return path.Clean(p) // ELOOP: the exec itself succeeded, keep the name
+		}
+		target := string(r.Out)
+		if path.IsAbs(target) {
+			resolved = "/"
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	return resolved
 }
 
 func truncComm(s string) string {

@@ -82,6 +82,9 @@ func dynCases() []dynCase {
 		{name: "sha256sum", prog: "sha256sum", args: []string{"lines.txt"}, sameAsNative: true, short: true},
 		{name: "wc", prog: "wc", args: []string{"lines.txt"}, sameAsNative: true, short: true},
 		{name: "date", prog: "date", args: []string{"+%s.%N"}, check: checkDate, short: true},
+		// /proc/PID/exe is the file itself, symlinks resolved (/bin/sh is
+		// a link to dash): ld.so finds $ORIGIN-relative libraries by it.
+		{name: "proc-exe", prog: "sh", args: []string{"-c", "readlink /proc/$$/exe"}, sameAsNative: true, short: true},
 		{name: "seq-tail", prog: "sh", args: []string{"-c", "seq 1 100000 | tail -n 3"}, sameAsNative: true, short: true},
 		py("python-arith-json-hashlib-re", `import json, hashlib, re
 print(sum(i*i for i in range(10000)), 2**200 % 1000003, 7/3, divmod(-7, 2), 1e300*1e10)
