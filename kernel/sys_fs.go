@@ -8,6 +8,16 @@ import (
 
 // statPath stats a path: kernel-provided files first, then the host.
 func (k *Kernel) statPath(t *Thread, p string, follow bool) ([]byte, error) {
+	if !follow {
+		// The kernel's own links (/proc/self, /proc/PID/exe, fd/N) are
+		// symbolic links to lstat.
+		if target, ok, err := k.readlinkSpecial(t, p); ok && err == nil {
+			st := abi.Stat{Mode: abi.S_IFLNK | 0o777, Nlink: 1, Size: int64(len(target)), Blksize: 4096, Dev: 0x16}
+			b := make([]byte, abi.StatSize)
+			st.Marshal(b)
+			return b, nil
+		}
+	}
 	if f, ok, err := k.openSpecial(t, p, abi.O_RDONLY); ok {
 		if err != nil {
 			return nil, err
