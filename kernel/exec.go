@@ -209,7 +209,7 @@ func (k *Kernel) mapELF(img *image, p string, data []byte, isInterp bool) (uint6
 		}
 	}
 	// The image was written with WriteForce; that is not a guest change.
-	img.mem.CollectDelta(func(uint64, []byte) {})
+	img.mem.CollectDelta(0, func(uint64, []byte) {})
 	return base, info, nil
 }
 
@@ -295,7 +295,7 @@ func (k *Kernel) execImage(t *Thread, progPath string, argv, envp []string) erro
 	p.threads = []*Thread{t}
 	p.mem = img.mem
 	p.vm = img.vm
-	p.exe = k.canonicalPath(resolved, p.cwd)
+	p.exe = resolved
 	p.brk, p.brkMin = img.brk, img.brk
 	p.comm = truncComm(path.Base(resolved))
 	t.name = p.comm
@@ -325,12 +325,15 @@ func (k *Kernel) execImage(t *Thread, progPath string, argv, envp []string) erro
 	return nil
 }
 
-// canonicalPath returns p absolute with every symlink resolved, as Linux
-// shows an executable in /proc/PID/exe (the path of the file itself, not
-// of the name it was run by). ld.so derives $ORIGIN from /proc/self/exe:
+// exeLink is the target of /proc/PID/exe: the executable with every
+// symlink resolved, as Linux shows it (the path of the file itself, not of
+// the name it was run by). ld.so derives $ORIGIN from /proc/self/exe:
 // /usr/bin/java, a chain of symlinks, finds its libjli.so relative to the
-// real file. Each readlink goes through the Host, so replay sees the same
-// answers. If resolution fails, the lexical path is kept.
+// real file. Resolved when read, so programs that never look pay nothing.
+func (k *Kernel) exeLink(p *Process) string { return k.canonicalPath(p.exe, p.cwd) }
+
+// canonicalPath returns p absolute with every symlink resolved. Each
+// readlink goes through the Host, so replay sees the same answers.
 func (k *Kernel) canonicalPath(p, cwd string) string {
 	if !path.IsAbs(p) {
 		p = path.Join(cwd, p)
@@ -465,7 +468,7 @@ func (k *Kernel) buildStack(p *Process, img *image, execfn string, argv, envp []
 	if werr != nil {
 		return 0, &ExecError{Path: execfn, Errno: abi.E2BIG, Reason: "arguments do not fit the stack"}
 	}
-	mem.CollectDelta(func(uint64, []byte) {})
+	mem.CollectDelta(0, func(uint64, []byte) {})
 	return sp, nil
 }
 

@@ -352,7 +352,7 @@ func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
 	}
 	switch {
 	case rest == "exe":
-		return proc.exe, true, nil
+		return k.exeLink(proc), true, nil
 	case rest == "cwd":
 		return proc.cwd, true, nil
 	case strings.HasPrefix(rest, "fd/"):
