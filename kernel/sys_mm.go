@@ -87,11 +87,23 @@ func sysMmap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 		if typ != abi.MAP_PRIVATE && prot&abi.PROT_WRITE != 0 && f.flags&abi.O_ACCMODE != abi.O_RDWR {
 			return 0, abi.EACCES
 		}
-		r := k.host.Call(&HostCall{Op: HostPread, Handle: h.handle, Args: []int64{int64(size), int64(off)}})
-		if r.Errno != 0 {
-			return 0, r.Errno
+		// One host read returns at most a bounded amount (hostos caps it
+		// at 16 MiB): read until the mapping is full or the file ends, or
+		// a large library (libLLVM's 65 MiB text) is mapped half zeros.
+		for uint64(len(data)) < size {
+			r := k.host.Call(&HostCall{Op: HostPread, Handle: h.handle, Args: []int64{int64(size) - int64(len(data)), int64(off) + int64(len(data))}})
+			if r.Errno != 0 {
+				return 0, r.Errno
+			}
+			if len(r.Out) == 0 {
+				break
+			}
+			if data == nil {
+				data = r.Out
+			} else {
+				data = append(data, r.Out...)
+			}
 		}
-		data = r.Out
 		fid, fsid := int64(-1), ^uint32(0)
 		if st, err := h.stat(k); err == nil && len(st) >= 16 {
 			fid, fsid = int64(le64(st[8:16])), uint32(le64(st[0:8]))

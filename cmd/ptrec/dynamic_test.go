@@ -103,6 +103,15 @@ print(out)`, false),
 		py("python-subprocess", `import subprocess
 p = subprocess.run(["sh", "-c", "echo from child; exit 3"], capture_output=True, text=True)
 print(p.returncode, repr(p.stdout))`, false),
+		// A file mapping larger than one host read (16 MiB) is filled to
+		// its end, as ld.so's mapping of a big library must be.
+		py("python-mmap-large", `import mmap
+with open("big.bin", "wb") as f:
+    for i in range(20):
+        f.write(bytes([i]) * (1 << 20))
+with open("big.bin", "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    print(len(m), m[-1], [m[(i << 20) + 4095] for i in range(20)])`, true),
 		{name: "git-version", prog: "git", args: []string{"--version"}, sameAsNative: true, short: true},
 		{name: "git-init-commit-log", prog: "sh", args: []string{"-c",
 			"git init -q repo && cd repo && echo hello > f && git add f && git commit -q -m first && git log --format='%H %an %s'"},
