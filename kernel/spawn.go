@@ -90,3 +90,19 @@ func (t *Thread) Icount() uint64 { return t.cpu.Icount }
 func (k *Kernel) Kill(p *Process) {
 	k.exitProcess(p, waitSignaled(int32(abi.SIGKILL), false))
 }
+
+// PtraceKillAll is not a FreeBSD request: the recorder logs a Request event
+// with this Op when it ends a run early (interrupted, or a limit reached)
+// and kills every guest process with KillAll; replay does the same at that
+// event.
+const PtraceKillAll = -1
+
+// KillAll kills every guest process (not init nor the tracer processes
+// standing for debuggers outside the machine), in pid order.
+func (k *Kernel) KillAll() {
+	for _, p := range append([]*Process(nil), k.procs...) {
+		if !p.system && !p.Exited() {
+			k.Kill(p)
+		}
+	}
+}
