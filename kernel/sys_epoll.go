@@ -398,6 +398,20 @@ func sysSchedGetaffinity(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	return 8, nil
 }
 
+// sysGetcpu: the emulated machine has one CPU, 0, on NUMA node 0 (the
+// same CPU sched_getaffinity reports).
+func sysGetcpu(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	var zero [4]byte
+	for _, addr := range []uint64{a[0], a[1]} {
+		if addr != 0 {
+			if err := t.writeMem(addr, zero[:]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return 0, nil
+}
+
 func sysSchedSetaffinity(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	pid, size, addr := int32(a[0]), a[1], a[2]
 	if pid != 0 && k.tdfind(pid) == nil && k.pfind(pid) == nil {

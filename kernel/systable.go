@@ -138,6 +138,7 @@ func syscallRows() map[int]sysEntry {
 		abi.SYS_EVENTFD2:          Supported("eventfd2", sysEventfd2),
 		abi.SYS_SCHED_GETAFFINITY: Supported("sched_getaffinity", sysSchedGetaffinity),
 		abi.SYS_SCHED_SETAFFINITY: Supported("sched_setaffinity", sysSchedSetaffinity),
+		abi.SYS_GETCPU:            Supported("getcpu", sysGetcpu),
 		abi.SYS_PRCTL:             Partial("prctl", sysPrctl, "PR_SET/GET_NAME, dumpable, no_new_privs only"),
 		abi.SYS_FACCESSAT2:        Supported("faccessat2", sysFaccessat2),
 		abi.SYS_POLL:              Supported("poll", sysPoll),
