@@ -12,13 +12,19 @@ import (
 // FreeBSD leaves free; documented as ptrec's ABI).
 const (
 	// PT_PTREC_GETDELTA returns (in Out) the memory delta of the process
-	// since its previous PT_PTREC_GETDELTA, encoded by EncodeDelta.
+	// since its previous PT_PTREC_GETDELTA, encoded by EncodeDelta. data is
+	// the gap of machine.Memory.CollectDelta, 0 to PtrecMaxDeltaGap: 0
+	// reports exactly the bytes that changed, a larger gap merges changed
+	// bytes fewer than gap apart into one range.
 	PT_PTREC_GETDELTA = abi.PT_FIRSTMACH + 16
 	// PT_PTREC_GETBASES returns fs_base and gs_base of the thread (16 bytes).
 	PT_PTREC_GETBASES = abi.PT_FIRSTMACH + 17
 	// PT_PTREC_ICOUNT returns the thread's retired-instruction count.
 	PT_PTREC_ICOUNT = abi.PT_FIRSTMACH + 18
 )
+
+// PtrecMaxDeltaGap is the largest gap PT_PTREC_GETDELTA accepts.
+const PtrecMaxDeltaGap = machine.PageSize
 
 // tdbStepSyscall is a ptrec-private td_dbgflags bit: the thread executed a
 // syscall instruction with PSL_T set. amd64's syscall handler clears PSL_T
@@ -880,7 +886,10 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 		}
 		return PtraceResult{}, nil
 	case PT_PTREC_GETDELTA:
-		return PtraceResult{Out: EncodeDelta(p.mem)}, nil
+		if r.Data < 0 || r.Data > PtrecMaxDeltaGap {
+			return PtraceResult{}, abi.EINVAL
+		}
+		return PtraceResult{Out: EncodeDelta(p.mem, int(r.Data))}, nil
 	case PT_PTREC_GETBASES:
 		out := make([]byte, 16)
 		putLE64(out, t.cpu.FSBase)
@@ -892,14 +901,15 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 	return PtraceResult{}, abi.EINVAL
 }
 
-// EncodeDelta collects the memory delta of mem since the previous call as a
-// sequence of (addr u64, len u64, bytes).
-func EncodeDelta(mem *machine.Memory) []byte {
+// EncodeDelta collects the memory delta of mem since the previous call, with
+// ranges merged across gaps shorter than gap (machine.Memory.CollectDelta),
+// as a sequence of (addr u64, len u64, bytes).
+func EncodeDelta(mem *machine.Memory, gap int) []byte {
 	var out []byte
 	if mem == nil {
 		return out
 	}
-	mem.CollectDelta(func(addr uint64, data []byte) {
+	mem.CollectDelta(gap, func(addr uint64, data []byte) {
 		out = appendU64(out, addr)
 		out = appendU64(out, uint64(len(data)))
 		out = append(out, data...)

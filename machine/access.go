@@ -12,7 +12,29 @@ func (c *CPU) flushTLB() {
 		c.wtlb[i].buf = nil
 	}
 	c.tlbGen = c.Mem.gen
+	c.wGen = c.Mem.wgen
 	c.fetchPN = ^uint64(0)
+}
+
+// syncTLB brings the TLB up to date at Run entry. After a CollectDelta
+// (the common case between two stops) only the write translations of the
+// pages it made copy-on-write again are dropped; after anything else, or
+// after more than one collection, the whole TLB is flushed.
+func (c *CPU) syncTLB() {
+	m := c.Mem
+	if c.tlbGen == m.gen && c.wGen == m.wgen {
+		return
+	}
+	if c.tlbGen != m.gen || c.wGen+1 != m.wgen {
+		c.flushTLB()
+		return
+	}
+	for _, pn := range m.revoked {
+		if e := &c.wtlb[pn&(tlbSize-1)]; e.pn == pn {
+			*e = tlbEntry{pn: ^uint64(0)}
+		}
+	}
+	c.wGen = m.wgen
 }
 
 // syncPage brings this CPU's caches up to date after it changed page pn

@@ -24,9 +24,7 @@ var panicOnBug = false
 
 // Run executes at most budget instructions and returns why it stopped.
 func (c *CPU) Run(budget uint64) (ex Exit) {
-	if c.tlbGen != c.Mem.gen {
-		c.flushTLB()
-	}
+	c.syncTLB()
 	c.fetchPN = ^uint64(0)
 	c.setupDebug()
 	slow := c.watchOn || c.execBPOn || c.rflags&(FlagTF|FlagRF) != 0

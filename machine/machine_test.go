@@ -67,7 +67,7 @@ func TestCollectDelta(t *testing.T) {
 	}
 	collect := func() []run {
 		var rs []run
-		m.CollectDelta(func(a uint64, d []byte) { rs = append(rs, run{a, string(d)}) })
+		m.CollectDelta(0, func(a uint64, d []byte) { rs = append(rs, run{a, string(d)}) })
 		return rs
 	}
 	m.Write(0x10ffe, []byte("abcd"))

@@ -41,11 +41,19 @@ type vma struct {
 // Memory is not safe for concurrent use: the threads of a process share it,
 // and the kernel runs one at a time.
 type Memory struct {
-	vmas  []vma            // sorted, non-overlapping, adjacent equal ones merged
-	pages map[uint64]*page // materialized pages by page number
+	vmas  []vma      // sorted, non-overlapping, adjacent equal ones merged
+	pages *pageTable // materialized pages by page number
 	// gen changes whenever a translation cached by a CPU (TLB, fetch
 	// cache) may have become stale.
 	gen uint64
+	// wgen changes when CollectDelta makes the pages written since the
+	// previous collection copy-on-write again; revoked lists those pages,
+	// so a CPU that synced at wgen-1 (and at gen) drops only their write
+	// translations instead of flushing its whole TLB.
+	wgen    uint64
+	revoked []uint64
+	// run is CollectDelta's buffer, reused between calls.
+	run []byte
 	// dirty lists the pages whose contents may differ from their
 	// CollectDelta snapshot (with repeats and pages unmapped since);
 	// pages not listed are unchanged.
@@ -103,7 +111,7 @@ func (f *Fault) Error() string {
 
 // NewMemory returns an empty address space.
 func NewMemory() *Memory {
-	return &Memory{pages: make(map[uint64]*page), gen: 1}
+	return &Memory{pages: &pageTable{}, gen: 1}
 }
 
 func pageRange(addr, size uint64) (first, end uint64) {
@@ -163,27 +171,10 @@ func (m *Memory) setRange(start, end uint64, prot Prot, mapped bool) {
 	m.vmas = merged
 }
 
-// eachPage calls fn for every materialized page in [first,end), iterating
-// whichever of the range and the page map is smaller.
+// eachPage calls fn for every materialized page in [first,end) in
+// ascending order; fn may delete the page it is given.
 func (m *Memory) eachPage(first, end uint64, fn func(pn uint64, p *page)) {
-	if end-first <= uint64(len(m.pages)) {
-		for pn := first; pn < end; pn++ {
-			if p := m.pages[pn]; p != nil {
-				fn(pn, p)
-			}
-		}
-		return
-	}
-	keys := make([]uint64, 0, 16)
-	for pn := range m.pages {
-		if pn >= first && pn < end {
-			keys = append(keys, pn)
-		}
-	}
-	slices.Sort(keys)
-	for _, pn := range keys {
-		fn(pn, m.pages[pn])
-	}
+	m.pages.walk(first, end, fn)
 }
 
 func (m *Memory) release(p *page) {
@@ -200,7 +191,7 @@ func (m *Memory) Map(addr, size uint64, prot Prot) {
 	first, end := pageRange(addr, size)
 	m.eachPage(first, end, func(pn uint64, p *page) {
 		m.release(p)
-		delete(m.pages, pn)
+		m.pages.del(pn)
 	})
 	m.setRange(first*PageSize, end*PageSize, prot, true)
 	m.gen++
@@ -214,7 +205,7 @@ func (m *Memory) Unmap(addr, size uint64) {
 	first, end := pageRange(addr, size)
 	m.eachPage(first, end, func(pn uint64, p *page) {
 		m.release(p)
-		delete(m.pages, pn)
+		m.pages.del(pn)
 	})
 	m.setRange(first*PageSize, end*PageSize, 0, false)
 	m.gen++
@@ -250,7 +241,7 @@ func (m *Memory) Protect(addr, size uint64, prot Prot) {
 // Query reports the protection of the page holding addr and whether it is mapped.
 func (m *Memory) Query(addr uint64) (prot Prot, mapped bool) {
 	pn := addr / PageSize
-	if p := m.pages[pn]; p != nil {
+	if p := m.pages.get(pn); p != nil {
 		return p.prot, true
 	}
 	if i := m.findVMA(pn); i >= 0 {
@@ -262,7 +253,7 @@ func (m *Memory) Query(addr uint64) (prot Prot, mapped bool) {
 // lookup returns the materialized page pn, or nil with the vma protection
 // and whether pn is mapped at all.
 func (m *Memory) lookup(pn uint64) (p *page, prot Prot, mapped bool) {
-	if p = m.pages[pn]; p != nil {
+	if p = m.pages.get(pn); p != nil {
 		return p, p.prot, true
 	}
 	if i := m.findVMA(pn); i >= 0 {
@@ -274,10 +265,10 @@ func (m *Memory) lookup(pn uint64) (p *page, prot Prot, mapped bool) {
 // writable returns page pn materialized and exclusively owned (copying it if
 // shared), with its decoded code dropped. pn must be mapped.
 func (m *Memory) writable(pn uint64, prot Prot) *page {
-	p := m.pages[pn]
+	p := m.pages.get(pn)
 	if p == nil {
 		p = &page{buf: m.newBuf(true), prot: prot}
-		m.pages[pn] = p
+		m.pages.set(pn, p)
 		m.dirty = append(m.dirty, pn)
 		m.gen++
 		return p
@@ -299,10 +290,10 @@ func (m *Memory) writable(pn uint64, prot Prot) *page {
 
 // materialize returns page pn materialized (for the code cache). pn must be mapped.
 func (m *Memory) materialize(pn uint64, prot Prot) *page {
-	p := m.pages[pn]
+	p := m.pages.get(pn)
 	if p == nil {
 		p = &page{buf: m.newBuf(true), prot: prot}
-		m.pages[pn] = p
+		m.pages.set(pn, p)
 		m.dirty = append(m.dirty, pn)
 		m.gen++
 	}
@@ -394,37 +385,38 @@ func (m *Memory) WriteForce(addr uint64, b []byte) (int, error) {
 func (m *Memory) Clone() *Memory {
 	n := &Memory{
 		vmas:  slices.Clone(m.vmas),
-		pages: make(map[uint64]*page, len(m.pages)),
 		gen:   1,
 		dirty: slices.Clone(m.dirty),
 	}
-	for pn, p := range m.pages {
+	n.pages = m.pages.clone(func(p *page) *page {
 		p.buf.refs++
 		if p.snap != nil {
 			p.snap.refs++
 		}
 		q := *p
-		n.pages[pn] = &q
-	}
+		return &q
+	})
 	m.gen++ // our pages are shared now: writes must copy
 	return n
 }
 
-func (m *Memory) sortedPages() []uint64 {
-	keys := make([]uint64, 0, len(m.pages))
-	for pn := range m.pages {
-		keys = append(keys, pn)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// CollectDelta calls fn for every maximal run of bytes that differ from
-// their value at the previous CollectDelta (zero for pages mapped since), in
-// ascending address order, then marks everything clean. data is only valid
-// during the call.
-func (m *Memory) CollectDelta(fn func(addr uint64, data []byte)) {
-	var run []byte
+// CollectDelta calls fn for the bytes that changed since the previous
+// CollectDelta (for pages mapped since, since they were zero), in ascending
+// address order, then marks everything clean. Each range starts and ends
+// with a changed byte. With gap 0 the ranges are exactly the maximal runs of
+// changed bytes. With gap > 0 changed bytes separated by fewer than gap
+// unchanged ones are reported as one range, unchanged bytes included (a
+// range costs more to encode than a few bytes, and a word store that changes
+// only its low bytes would otherwise make a range per word), so ranges are
+// at least gap bytes apart. data is only valid during the call.
+//
+// Only pages written since the previous collection are compared: each keeps
+// its contents at that collection (the snapshot it shares copy-on-write with
+// its current contents until the first write), and the comparison skips
+// equal 64-byte lines and 8-byte words.
+func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
+	g := uint64(max(gap, 1))
+	run := m.run[:0]
 	var runAddr uint64
 	flush := func() {
 		if len(run) > 0 {
@@ -433,8 +425,11 @@ func (m *Memory) CollectDelta(fn func(addr uint64, data []byte)) {
 		}
 	}
 	slices.Sort(m.dirty)
+	revoked := m.revoked[:0]
+	var prev *[PageSize]byte // the previous page compared, and its number
+	var prevPN uint64
 	for _, pn := range slices.Compact(m.dirty) {
-		p := m.pages[pn]
+		p := m.pages.get(pn)
 		if p == nil || p.buf == p.snap {
 			continue
 		}
@@ -442,30 +437,53 @@ func (m *Memory) CollectDelta(fn func(addr uint64, data []byte)) {
 		if p.snap != nil {
 			old = &p.snap.b
 		}
+		cur := &p.buf.b
 		base := pn * PageSize
 		for i := 0; i < PageSize; {
-			if p.buf.b[i] == old[i] {
+			// Skip what is unchanged: a line, a word or a byte at a time.
+			if i&63 == 0 && *(*[64]byte)(cur[i:]) == *(*[64]byte)(old[i:]) {
+				i += 64
+				continue
+			}
+			if i&7 == 0 && le.Uint64(cur[i:]) == le.Uint64(old[i:]) {
+				i += 8
+				continue
+			}
+			if cur[i] == old[i] {
 				i++
 				continue
 			}
 			j := i + 1
-			for j < PageSize && p.buf.b[j] != old[j] {
+			for j < PageSize && cur[j] != old[j] {
 				j++
 			}
-			if len(run) == 0 || runAddr+uint64(len(run)) != base+uint64(i) {
+			// Extend the current range over a short gap (which may begin
+			// on the previous page), else start a new one.
+			a, end := base+uint64(i), runAddr+uint64(len(run))
+			switch {
+			case len(run) > 0 && end >= base && a-end < g:
+				run = append(run, cur[end-base:j]...)
+			case len(run) > 0 && prev != nil && prevPN+1 == pn && a-end < g:
+				run = append(run, prev[end-prevPN*PageSize:]...)
+				run = append(run, cur[:j]...)
+			default:
 				flush()
-				runAddr = base + uint64(i)
+				runAddr = a
+				run = append(run, cur[i:j]...)
 			}
-			run = append(run, p.buf.b[i:j]...)
 			i = j
 		}
+		prev, prevPN = cur, pn
 		m.unref(p.snap)
 		p.snap = p.buf
 		p.buf.refs++
+		revoked = append(revoked, pn)
 	}
 	flush()
+	m.run = run[:0]
 	m.dirty = m.dirty[:0]
-	m.gen++
+	m.revoked = revoked
+	m.wgen++
 }
 
 // Hash writes the address space to h deterministically: every mapping
@@ -480,20 +498,19 @@ func (m *Memory) Hash(h hash.Hash) {
 		b[16] = byte(v.prot)
 		h.Write(b[:17])
 	}
-	for _, pn := range m.sortedPages() {
-		p := m.pages[pn]
+	m.pages.walk(0, 1<<52, func(pn uint64, p *page) {
 		if p.buf.b == zeroBuf.b {
-			continue
+			return
 		}
 		binary.LittleEndian.PutUint64(b[0:], pn*PageSize)
 		h.Write(b[:8])
 		h.Write(p.buf.b[:])
-	}
+	})
 }
 
 // ResidentPages returns the number of pages that hold storage (written or
 // executed at least once).
-func (m *Memory) ResidentPages() int { return len(m.pages) }
+func (m *Memory) ResidentPages() int { return m.pages.n }
 
 func canonical(a uint64) bool {
 	return uint64(int64(a<<16)>>16) == a

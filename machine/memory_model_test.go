@@ -8,8 +8,9 @@ import (
 
 // TestMemoryModel checks Memory against a flat byte-array model under random
 // writes (kernel and guest stores), clones, remaps and delta collections:
-// contents always agree, and CollectDelta reports exactly the bytes that
-// changed since the previous collection.
+// contents always agree, and CollectDelta reports every byte that changed
+// since the previous collection, in ranges that start and end with a changed
+// byte and hold no run of gap unchanged bytes, at least gap bytes apart.
 func TestMemoryModel(t *testing.T) {
 	const base, npages = 0x100000, 8
 	r := rand.New(rand.NewSource(7))
@@ -25,8 +26,17 @@ func TestMemoryModel(t *testing.T) {
 		switch op := r.Intn(10); {
 		case op < 5: // kernel write
 			off := r.Intn(len(model) - 64)
+			if r.Intn(2) == 0 { // near a page boundary
+				off = (1+r.Intn(npages-1))*PageSize - 32
+			}
 			b := make([]byte, 1+r.Intn(64))
 			r.Read(b)
+			if r.Intn(2) == 0 { // sparse: mostly the bytes already there
+				copy(b, model[off:])
+				for k := r.Intn(4); k >= 0; k-- {
+					b[r.Intn(len(b))] ^= byte(1 + r.Intn(255))
+				}
+			}
 			if err := m.Write(base+uint64(off), b); err != nil {
 				t.Fatal(err)
 			}
@@ -34,9 +44,7 @@ func TestMemoryModel(t *testing.T) {
 		case op < 7: // guest store through the TLB
 			off := r.Intn(len(model) - 8)
 			v := r.Uint64()
-			if cpu.tlbGen != m.gen { // as at Run entry
-				cpu.flushTLB()
-			}
+			cpu.syncTLB() // as at Run entry
 			if !cpu.wr(base+uint64(off), 8, v) {
 				t.Fatalf("guest store faulted: %+v", cpu.pend)
 			}
@@ -55,7 +63,6 @@ func TestMemoryModel(t *testing.T) {
 			m.Map(base+uint64(pg)*PageSize, PageSize, ProtRead|ProtWrite)
 			clear(model[pg*PageSize : (pg+1)*PageSize])
 			remapped[pg] = true
-			cpu.flushTLB()
 		default: // collect
 			for pg := range remapped {
 				clear(snap[pg*PageSize : (pg+1)*PageSize])
@@ -63,20 +70,33 @@ func TestMemoryModel(t *testing.T) {
 			clear(remapped)
 			got := make([]byte, len(model))
 			copy(got, snap)
-			m.CollectDelta(func(addr uint64, data []byte) {
+			prevEnd := 0
+			gap := []int{0, 1, 16}[r.Intn(3)]
+			m.CollectDelta(gap, func(addr uint64, data []byte) {
 				off := int(addr - base)
+				if prevEnd > 0 && off < prevEnd+max(gap, 1) {
+					t.Fatalf("range at %#x closer than gap %d to the previous one", addr, gap)
+				}
+				if snap[off] == data[0] || snap[off+len(data)-1] == data[len(data)-1] {
+					t.Fatalf("delta range %#x+%d starts or ends with an unchanged byte", addr, len(data))
+				}
+				same := 0
 				for i, b := range data {
 					if snap[off+i] == b {
-						t.Fatalf("delta reports unchanged byte at %#x", addr+uint64(i))
+						if same++; same >= max(gap, 1) {
+							t.Fatalf("delta range %#x+%d holds %d unchanged bytes in a row", addr, len(data), same)
+						}
+					} else {
+						same = 0
 					}
 				}
+				prevEnd = off + len(data)
 				copy(got[off:], data)
 			})
 			if !bytes.Equal(got, model) {
 				t.Fatalf("snapshot + delta != memory at step %d", step)
 			}
 			copy(snap, model)
-			cpu.flushTLB()
 		}
 		if step%100 == 0 {
 			all := make([]byte, len(model))

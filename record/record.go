@@ -62,6 +62,11 @@ const (
 	DefaultFlushInsns  = 1 << 26
 )
 
+// DeltaGap is the gap the recorder asks PT_PTREC_GETDELTA for: changed
+// bytes fewer than DeltaGap apart are logged as one range, which costs less
+// than a range header (an address and a length) per few bytes.
+const DeltaGap = 16
+
 // Flusher is implemented by sinks that can make everything written so far
 // durable (format.Writer ends its chunk).
 type Flusher interface {
@@ -77,7 +82,8 @@ type Result struct {
 }
 
 // Sink receives the events of a recording (a format.Writer, or nothing for
-// `ptrec run`).
+// `ptrec run`). As with format.Writer, the recorder may reuse an event's
+// payloads once Write returns: a sink that keeps them must copy them.
 type Sink interface {
 	Write(ev *format.Event) error
 }
@@ -151,11 +157,12 @@ type Session struct {
 	host   *loggingHost
 	events uint64
 
-	flusher   Flusher // the sink, if it flushes
-	flushEv   uint64  // events since the last flush
-	flushIc   uint64  // instruction count at the last flush
-	flushN    uint64  // events between flushes
-	flushInsn uint64  // instructions between flushes
+	md        format.MemDelta // reused by every stop (the sink keeps no payload)
+	flusher   Flusher         // the sink, if it flushes
+	flushEv   uint64          // events since the last flush
+	flushIc   uint64          // instruction count at the last flush
+	flushN    uint64          // events between flushes
+	flushInsn uint64          // instructions between flushes
 }
 
 // Record runs the program to the end, writing the trace to sink (nil: a
@@ -308,7 +315,7 @@ func (s *Session) loop() (Result, error) {
 			return res, fmt.Errorf("record: PT_PTREC_GETBASES: %w", err)
 		}
 		stop.Regs = RegsRecord(regs.Out, bases.Out)
-		delta, err := s.request(kernel.PT_PTREC_GETDELTA, w.Pid, 0, 0, nil, nil)
+		delta, err := s.request(kernel.PT_PTREC_GETDELTA, w.Pid, 0, DeltaGap, nil, nil)
 		if err != nil {
 			return res, fmt.Errorf("record: PT_PTREC_GETDELTA: %w", err)
 		}
@@ -317,11 +324,14 @@ func (s *Session) loop() (Result, error) {
 			return res, err
 		}
 		if len(delta.Out) > 0 {
-			md := &format.MemDelta{}
+			md := &s.md
+			md.Ranges = md.Ranges[:0]
 			kernel.DecodeDelta(delta.Out, func(addr uint64, data []byte) {
 				md.Ranges = append(md.Ranges, format.MemRange{Addr: addr, Data: data})
 			})
-			if err := s.Write(&format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: w.Pid, Tid: pl.Lwpid, Mem: md}); err != nil {
+			err := s.Write(&format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: w.Pid, Tid: pl.Lwpid, Mem: md})
+			clear(md.Ranges) // keep no guest bytes alive
+			if err != nil {
 				return res, err
 			}
 		}
