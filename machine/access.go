@@ -12,46 +12,12 @@ func (c *CPU) flushTLB() {
 		c.wtlb[i].buf = nil
 	}
 	c.tlbGen = c.Mem.gen
-	c.wGen = c.Mem.wgen
+	c.invSeq = c.Mem.invSeq
 	c.fetchPN = ^uint64(0)
 }
 
-// syncTLB brings the TLB up to date at Run entry. After a CollectDelta
-// (the common case between two stops) only the write translations of the
-// pages it made copy-on-write again are dropped; after anything else, or
-// after more than one collection, the whole TLB is flushed.
-func (c *CPU) syncTLB() {
-	m := c.Mem
-	if c.tlbGen == m.gen && c.wGen == m.wgen {
-		return
-	}
-	if c.tlbGen != m.gen || c.wGen+1 != m.wgen {
-		c.flushTLB()
-		return
-	}
-	for _, pn := range m.revoked {
-		if e := &c.wtlb[pn&(tlbSize-1)]; e.pn == pn {
-			*e = tlbEntry{pn: ^uint64(0)}
-		}
-	}
-	c.wGen = m.wgen
-}
-
-// syncPage brings this CPU's caches up to date after it changed page pn
-// itself (materialized it, copied it on write, dropped or created its
-// decoded code), moving Memory.gen from before: if nothing else changed
-// the memory since this CPU last synced, only the entries of pn are
-// dropped; otherwise everything is flushed.
-func (c *CPU) syncPage(before, pn uint64) {
-	m := c.Mem
-	if m.gen == before && c.tlbGen == m.gen {
-		return
-	}
-	if c.tlbGen != before {
-		c.flushTLB()
-		return
-	}
-	c.tlbGen = m.gen
+// dropPage drops this CPU's cached translations of page pn.
+func (c *CPU) dropPage(pn uint64) {
 	i := pn & (tlbSize - 1)
 	if c.rtlb[i].pn == pn {
 		c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
@@ -62,6 +28,40 @@ func (c *CPU) syncPage(before, pn uint64) {
 	if c.fetchPN == pn {
 		c.fetchPN = ^uint64(0)
 	}
+}
+
+// syncTLB brings the TLB up to date with the memory: it is flushed if the
+// memory's gen moved (or the CPU is too far behind the page invalidation
+// log), else only the pages logged since the last sync are dropped (pages
+// materialized, copied on write or collected by CollectDelta: between two
+// stops, the only changes).
+func (c *CPU) syncTLB() {
+	m := c.Mem
+	if c.tlbGen != m.gen || c.invSeq < m.invBase {
+		c.flushTLB()
+		return
+	}
+	for ; c.invSeq < m.invSeq; c.invSeq++ {
+		c.dropPage(m.inv[c.invSeq-m.invBase])
+	}
+}
+
+// syncPage brings this CPU's caches up to date after it changed page pn
+// itself (materialized it, copied it on write, dropped or created its
+// decoded code), moving Memory.gen from before: if nothing else changed
+// the memory since this CPU last synced, only the entries of pn are
+// dropped; otherwise everything is flushed.
+func (c *CPU) syncPage(before, pn uint64) {
+	m := c.Mem
+	if m.gen != before || c.tlbGen != m.gen {
+		if c.tlbGen != before {
+			c.flushTLB()
+			return
+		}
+		c.tlbGen = m.gen
+		c.dropPage(pn)
+	}
+	c.syncTLB()
 }
 
 var sizeMask = [256]uint64{0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ^uint64(0)}

@@ -56,7 +56,7 @@ type CPU struct {
 	// Caches, not architectural state.
 	rtlb, wtlb [tlbSize]tlbEntry
 	tlbGen     uint64
-	wGen       uint64 // Mem.wgen the write TLB is current with
+	invSeq     uint64 // Mem.invSeq the TLB is current with
 	fetchPN    uint64
 	fetchCP    *codePage
 	scratch    dinst

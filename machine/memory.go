@@ -46,12 +46,14 @@ type Memory struct {
 	// gen changes whenever a translation cached by a CPU (TLB, fetch
 	// cache) may have become stale.
 	gen uint64
-	// wgen changes when CollectDelta makes the pages written since the
-	// previous collection copy-on-write again; revoked lists those pages,
-	// so a CPU that synced at wgen-1 (and at gen) drops only their write
-	// translations instead of flushing its whole TLB.
-	wgen    uint64
-	revoked []uint64
+	// inv logs pages whose translations changed without a gen change
+	// (materialized, copied on write, made copy-on-write again by
+	// CollectDelta): a CPU drops only their TLB entries instead of flushing
+	// everything. inv[i] is invalidation number invBase+i; invSeq is the
+	// next number. The log keeps at most maxInv entries; a CPU that fell
+	// further behind flushes.
+	inv             []uint64
+	invBase, invSeq uint64
 	// run is CollectDelta's buffer, reused between calls.
 	run []byte
 	// dirty lists the pages whose contents may differ from their
@@ -64,6 +66,19 @@ type Memory struct {
 }
 
 const maxFree = 256
+
+const maxInv = 1024
+
+// invalidate logs that CPUs must drop their translations of page pn.
+func (m *Memory) invalidate(pn uint64) {
+	if len(m.inv) == maxInv {
+		n := copy(m.inv, m.inv[maxInv/2:])
+		m.inv = m.inv[:n]
+		m.invBase += maxInv / 2
+	}
+	m.inv = append(m.inv, pn)
+	m.invSeq++
+}
 
 // newBuf returns an unshared page buffer, recycled if possible; zero says
 // whether it must read as zero.
@@ -270,7 +285,7 @@ func (m *Memory) writable(pn uint64, prot Prot) *page {
 		p = &page{buf: m.newBuf(true), prot: prot}
 		m.pages.set(pn, p)
 		m.dirty = append(m.dirty, pn)
-		m.gen++
+		m.invalidate(pn)
 		return p
 	}
 	if p.buf.refs > 1 {
@@ -279,7 +294,7 @@ func (m *Memory) writable(pn uint64, prot Prot) *page {
 		p.buf.refs--
 		p.buf = nb
 		m.dirty = append(m.dirty, pn)
-		m.gen++
+		m.invalidate(pn)
 	}
 	if p.code != nil {
 		p.code = nil
@@ -295,7 +310,7 @@ func (m *Memory) materialize(pn uint64, prot Prot) *page {
 		p = &page{buf: m.newBuf(true), prot: prot}
 		m.pages.set(pn, p)
 		m.dirty = append(m.dirty, pn)
-		m.gen++
+		m.invalidate(pn)
 	}
 	return p
 }
@@ -425,7 +440,6 @@ func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
 		}
 	}
 	slices.Sort(m.dirty)
-	revoked := m.revoked[:0]
 	var prev *[PageSize]byte // the previous page compared, and its number
 	var prevPN uint64
 	for _, pn := range slices.Compact(m.dirty) {
@@ -477,13 +491,11 @@ func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
 		m.unref(p.snap)
 		p.snap = p.buf
 		p.buf.refs++
-		revoked = append(revoked, pn)
+		m.invalidate(pn) // writes must copy again
 	}
 	flush()
 	m.run = run[:0]
 	m.dirty = m.dirty[:0]
-	m.revoked = revoked
-	m.wgen++
 }
 
 // Hash writes the address space to h deterministically: every mapping
