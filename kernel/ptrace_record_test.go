@@ -14,7 +14,19 @@ import (
 type eventSink struct{ evs []format.Event }
 
 func (s *eventSink) Write(ev *format.Event) error {
-	s.evs = append(s.evs, *ev)
+	e := *ev // the recorder reuses its payloads: keep copies
+	if ev.Stop != nil {
+		st := *ev.Stop
+		e.Stop = &st
+	}
+	if ev.Request != nil {
+		rq := *ev.Request
+		e.Request = &rq
+	}
+	if ev.Mem != nil {
+		e.Mem = &format.MemDelta{Ranges: append([]format.MemRange(nil), ev.Mem.Ranges...)}
+	}
+	s.evs = append(s.evs, e)
 	return nil
 }
 

@@ -157,12 +157,17 @@ type Session struct {
 	host   *loggingHost
 	events uint64
 
-	md        format.MemDelta // reused by every stop (the sink keeps no payload)
-	flusher   Flusher         // the sink, if it flushes
-	flushEv   uint64          // events since the last flush
-	flushIc   uint64          // instruction count at the last flush
-	flushN    uint64          // events between flushes
-	flushInsn uint64          // instructions between flushes
+	// Events reused by every request and stop (the sink keeps no payload).
+	req       format.Request
+	reqEv     format.Event
+	stop      format.Stop
+	stopEv    format.Event
+	md        format.MemDelta
+	flusher   Flusher // the sink, if it flushes
+	flushEv   uint64  // events since the last flush
+	flushIc   uint64  // instruction count at the last flush
+	flushN    uint64  // events between flushes
+	flushInsn uint64  // instructions between flushes
 }
 
 // Record runs the program to the end, writing the trace to sink (nil: a
@@ -213,9 +218,9 @@ func (s *Session) Write(ev *format.Event) error {
 func (s *Session) request(op int, pid int32, addr uint64, data int64, in []byte, mem kernel.TracerMem) (kernel.PtraceResult, error) {
 	r := &kernel.PtraceRequest{Op: op, Pid: pid, Addr: addr, Data: data, In: in, Mem: mem}
 	res, err := s.k.Ptrace(kernel.PtraceCaller{P: s.tracer}, r)
-	ev := &format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &format.Request{
-		Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: res.Ret, In: in, Out: res.Out,
-	}}
+	s.req = format.Request{Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: res.Ret, In: in, Out: res.Out}
+	ev := &s.reqEv
+	*ev = format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &s.req}
 	if op == kernel.PT_PTREC_GETDELTA {
 		// The delta itself is the MemDelta event that follows.
 		ev.Request.Out = nil
@@ -278,8 +283,10 @@ func (s *Session) loop() (Result, error) {
 			return res, err
 		}
 		st := abi.WaitStatus(w.Status)
-		stop := &format.Stop{Status: w.Status}
-		ev := &format.Event{Kind: format.KindStop, Pid: w.Pid, Stop: stop}
+		stop := &s.stop
+		*stop = format.Stop{Status: w.Status}
+		ev := &s.stopEv
+		*ev = format.Event{Kind: format.KindStop, Pid: w.Pid, Stop: stop}
 		if !st.Stopped() {
 			ev.Icount = s.k.Icount()
 			if err := s.Write(ev); err != nil {
