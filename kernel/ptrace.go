@@ -909,11 +909,27 @@ func EncodeDelta(mem *machine.Memory, gap int) []byte {
 	if mem == nil {
 		return out
 	}
-	mem.CollectDelta(gap, func(addr uint64, data []byte) {
-		out = appendU64(out, addr)
-		out = appendU64(out, uint64(len(data)))
+	if n := mem.DirtyPages(); n >= 64 {
+		// A large delta: size it once rather than grow it by doubling
+		// (most of a page's bytes, one range header per page).
+		out = make([]byte, 0, n*(machine.PageSize+16))
+	}
+	hdr := -1 // offset of the current range's header
+	patch := func() {
+		if hdr >= 0 {
+			putLE64(out[hdr+8:], uint64(len(out)-hdr-16))
+		}
+	}
+	mem.CollectDeltaPieces(gap, func(addr uint64, data []byte, start bool) {
+		if start {
+			patch()
+			hdr = len(out)
+			out = appendU64(out, addr)
+			out = appendU64(out, 0)
+		}
 		out = append(out, data...)
 	})
+	patch()
 	return out
 }
 

@@ -430,15 +430,34 @@ func (m *Memory) Clone() *Memory {
 // its current contents until the first write), and the comparison skips
 // equal 64-byte lines and 8-byte words.
 func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
-	g := uint64(max(gap, 1))
 	run := m.run[:0]
 	var runAddr uint64
-	flush := func() {
-		if len(run) > 0 {
-			fn(runAddr, run)
-			run = run[:0]
+	m.CollectDeltaPieces(gap, func(addr uint64, data []byte, start bool) {
+		if start {
+			if len(run) > 0 {
+				fn(runAddr, run)
+			}
+			run, runAddr = run[:0], addr
 		}
+		run = append(run, data...)
+	})
+	if len(run) > 0 {
+		fn(runAddr, run)
 	}
+	if cap(run) <= 64<<10 {
+		m.run = run[:0] // keep a small buffer, not a large delta's
+	} else {
+		m.run = nil
+	}
+}
+
+// CollectDeltaPieces is CollectDelta without assembling ranges that span
+// pages: fn gets each range as consecutive pieces, the first with start
+// set and addr the range's address, the others continuing it. data is
+// only valid during the call.
+func (m *Memory) CollectDeltaPieces(gap int, fn func(addr uint64, data []byte, start bool)) {
+	g := uint64(max(gap, 1))
+	var runAddr, end uint64 // the current range; end == runAddr: none
 	slices.Sort(m.dirty)
 	var prev *[PageSize]byte // the previous page compared, and its number
 	var prevPN uint64
@@ -473,18 +492,18 @@ func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
 			}
 			// Extend the current range over a short gap (which may begin
 			// on the previous page), else start a new one.
-			a, end := base+uint64(i), runAddr+uint64(len(run))
+			a := base + uint64(i)
 			switch {
-			case len(run) > 0 && end >= base && a-end < g:
-				run = append(run, cur[end-base:j]...)
-			case len(run) > 0 && prev != nil && prevPN+1 == pn && a-end < g:
-				run = append(run, prev[end-prevPN*PageSize:]...)
-				run = append(run, cur[:j]...)
+			case end > runAddr && end >= base && a-end < g:
+				fn(end, cur[end-base:j], false)
+			case end > runAddr && prev != nil && prevPN+1 == pn && a-end < g:
+				fn(end, prev[end-prevPN*PageSize:], false)
+				fn(base, cur[:j], false)
 			default:
-				flush()
 				runAddr = a
-				run = append(run, cur[i:j]...)
+				fn(a, cur[i:j], true)
 			}
+			end = base + uint64(j)
 			i = j
 		}
 		prev, prevPN = cur, pn
@@ -493,8 +512,6 @@ func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
 		p.buf.refs++
 		m.invalidate(pn) // writes must copy again
 	}
-	flush()
-	m.run = run[:0]
 	m.dirty = m.dirty[:0]
 }
 
@@ -519,6 +536,10 @@ func (m *Memory) Hash(h hash.Hash) {
 		h.Write(p.buf.b[:])
 	})
 }
+
+// DirtyPages bounds the number of pages the next CollectDelta compares
+// (pages written since the previous one, possibly counted more than once).
+func (m *Memory) DirtyPages() int { return len(m.dirty) }
 
 // ResidentPages returns the number of pages that hold storage (written or
 // executed at least once).
