@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 
 	"ptrec/format"
 	"ptrec/kernel"
@@ -93,6 +94,9 @@ type discard struct{}
 
 func (discard) Write(*format.Event) error { return nil }
 
+// MaxInsnsFact is the header fact holding --max-insns, when set.
+const MaxInsnsFact = "max_insns"
+
 // CPUFact is the header fact naming the emulated CPU model the trace was
 // recorded on (machine.CPUSignature).
 const CPUFact = "cpu"
@@ -105,6 +109,10 @@ func Header(o Options, program string) format.Header {
 		h.Facts = append(h.Facts, format.Fact{Key: kv[0], Value: kv[1]})
 	}
 	h.Facts = append(h.Facts, format.Fact{Key: CPUFact, Value: machine.CPUSignature()})
+	if o.MaxInsns != 0 {
+		// The limit decides where the guest stops: replay needs it.
+		h.Facts = append(h.Facts, format.Fact{Key: MaxInsnsFact, Value: strconv.FormatUint(o.MaxInsns, 10)})
+	}
 	return h
 }
 
@@ -239,6 +247,17 @@ func (s *Session) request(op int, pid int32, addr uint64, data int64, in []byte,
 	return res, err
 }
 
+// killAll ends the run early: it logs the PtraceKillAll marker, so replay
+// kills at the same point, then kills every guest process.
+func (s *Session) killAll() error {
+	ev := &format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Request: &format.Request{Op: kernel.PtraceKillAll}}
+	if err := s.Write(ev); err != nil {
+		return err
+	}
+	s.k.KillAll()
+	return nil
+}
+
 func (s *Session) loop() (Result, error) {
 	o := s.opts
 	resume := abi.PT_SYSCALL
@@ -260,10 +279,8 @@ func (s *Session) loop() (Result, error) {
 		if !interrupted && o.Interrupted != nil && o.Interrupted() {
 			interrupted = true
 			res.Reason = "interrupted"
-			for _, p := range s.k.Processes() {
-				if p.Pid != s.tracer.Pid && p.Pid != s.k.Init().Pid && !p.Exited() {
-					s.k.Kill(p)
-				}
+			if err := s.killAll(); err != nil {
+				return res, err
 			}
 		}
 		w, err := s.k.Wait4(s.tracer, -1, abi.WALL)
@@ -272,10 +289,8 @@ func (s *Session) loop() (Result, error) {
 		}
 		if errors.Is(err, kernel.ErrInsnLimit) {
 			res.Reason = "limit"
-			for _, p := range s.k.Processes() {
-				if p.Pid != s.tracer.Pid && p.Pid != s.k.Init().Pid && !p.Exited() {
-					s.k.Kill(p)
-				}
+			if err := s.killAll(); err != nil {
+				return res, err
 			}
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"ptrec/format"
 	"ptrec/kernel"
@@ -208,7 +209,13 @@ func New(rd *format.Reader, o Options) (*Replayer, error) {
 		}
 	}
 	facts := kernel.HostFactsFromPairs(h.Cwd, pairs)
-	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts})
+	var maxInsns uint64
+	for _, kv := range h.Facts {
+		if kv.Key == "max_insns" { // record.MaxInsnsFact
+			maxInsns, _ = strconv.ParseUint(kv.Value, 10, 64)
+		}
+	}
+	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts, MaxInsns: maxInsns})
 	r.tracer = r.k.NewTracerProcess("ptrec")
 	child, err := r.k.Spawn(r.tracer, kernel.SpawnOptions{Path: h.Path, Argv: h.Argv, Envp: h.Envp, TraceMe: true})
 	if r.err != nil {
@@ -276,8 +283,16 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				continue
 			}
 		}
-		if l.needWait && ev.Kind != format.KindExit {
+		// The recorder ended the run early right here (interrupted, or a
+		// limit reached): no guest instruction ran before its kill.
+		killNow := ev.Kind == format.KindRequest && ev.Request.Op == kernel.PtraceKillAll && ev.Icount == r.k.Icount()
+		if l.needWait && ev.Kind != format.KindExit && !killNow {
 			w, err := r.k.Wait4(r.tracer, -1, abi.WALL)
+			if errors.Is(err, kernel.ErrInsnLimit) {
+				// The recording's --max-insns: the marker follows.
+				l.needWait = false
+				continue
+			}
 			if r.err != nil {
 				return 0, r.err
 			}
@@ -301,6 +316,15 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 		switch ev.Kind {
 		case format.KindRequest:
 			q := ev.Request
+			if q.Op == kernel.PtraceKillAll {
+				if ev.Icount != r.k.Icount() {
+					r.diverge(ev, "early end of the recording", fmt.Sprintf("at instruction %d", ev.Icount), fmt.Sprintf("at instruction %d", r.k.Icount()))
+					continue
+				}
+				r.k.KillAll()
+				l.needWait = true
+				continue
+			}
 			req := &kernel.PtraceRequest{Op: int(q.Op), Pid: q.Pid, Addr: q.Addr, Data: q.Data, In: q.In}
 			got, err := r.k.Ptrace(kernel.PtraceCaller{P: r.tracer}, req)
 			var errno abi.Errno

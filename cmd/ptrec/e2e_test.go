@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden traces in testdata/traces")
@@ -266,5 +267,46 @@ func TestExitStatuses(t *testing.T) {
 				t.Errorf("stderr has a panic: %s", r.stderr)
 			}
 		})
+	}
+}
+
+// TestEarlyEndReplays records runs that ptrec ended early (an instruction
+// limit, SIGINT) and replays them: the kill is part of the trace, so replay
+// reproduces it instead of diverging.
+func TestEarlyEndReplays(t *testing.T) {
+	spin := filepath.Join(repoRoot, "testdata/bin/spin.musl")
+	dir := t.TempDir()
+	lim := filepath.Join(dir, "lim.ptrec")
+	r := runIn(t, dir, "", ptrecBin, "record", "--seed", "1", "--max-insns", "200000", "-o", lim, "--", spin, "sys", "1000000")
+	if r.code != 137 {
+		t.Fatalf("record --max-insns: exit %d, want 137; stderr %s", r.code, r.stderr)
+	}
+	rep := runIn(t, dir, "", ptrecBin, "replay", lim)
+	if rep.code != 137 || rep.stdout != r.stdout {
+		t.Errorf("replay of a limited trace: exit %d, stderr %q; want 137 and the recorded output", rep.code, rep.stderr)
+	}
+
+	intr := filepath.Join(dir, "int.ptrec")
+	cmd := exec.Command(ptrecBin, "record", "-o", intr, "--", spin, "forever")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the trace has some chunks, then interrupt.
+	for i := 0; i < 200; i++ {
+		if st, err := os.Stat(intr); err == nil && st.Size() > 4096 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("record interrupted: %v, want exit 130", err)
+	}
+	rep = runIn(t, dir, "", ptrecBin, "replay", "-q", intr)
+	if rep.code != 137 {
+		t.Errorf("replay of an interrupted trace: exit %d, stderr %q; want 137 (the guest was killed)", rep.code, rep.stderr)
 	}
 }
