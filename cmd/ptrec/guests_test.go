@@ -168,3 +168,51 @@ func TestGoGuestRecordReplay(t *testing.T) {
 		t.Errorf("replay = (%q, %d), recorded (%q, %d); stderr %s", rep.stdout, rep.code, rec.stdout, rec.code, rep.stderr)
 	}
 }
+
+// TestGoGuestsMore records and replays the other Go guests: goroutines and
+// timers, a GC-heavy workload, and os/exec of another guest.
+func TestGoGuestsMore(t *testing.T) {
+	dir := t.TempDir()
+	build := func(name string) string {
+		bin := filepath.Join(dir, name)
+		c := exec.Command("go", "build", "-o", bin, "./testdata/go/"+name)
+		c.Dir = repoRoot
+		c.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", name, err, out)
+		}
+		return bin
+	}
+	echo := filepath.Join(repoRoot, "testdata/bin/echoargs.musl")
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"goroutines", nil},
+		{"gcheavy", nil},
+		{"spawner", []string{echo, "from", "go", "exit=5"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "gcheavy" && testing.Short() {
+				t.Skip("gcheavy takes about 10 s emulated; skipped with -short")
+			}
+			bin := build(tc.name)
+			work := t.TempDir()
+			env := []string{"PATH=/usr/bin:/bin", "LANG=C"}
+			nat := exec.Command(bin, tc.args...)
+			nat.Dir, nat.Env = work, env
+			want, _ := nat.Output()
+			wantCode := nat.ProcessState.ExitCode()
+			trace := filepath.Join(t.TempDir(), "t.ptrec")
+			rec := runInEnv(t, work, "", env, ptrecBin, append([]string{"record", "--seed", "2", "-o", trace, "--", bin}, tc.args...)...)
+			if rec.stdout != string(want) || rec.code != wantCode {
+				t.Fatalf("record = (%q, %d), native = (%q, %d); stderr %s", rec.stdout, rec.code, want, wantCode, rec.stderr)
+			}
+			rep := runIn(t, t.TempDir(), "", ptrecBin, "replay", trace)
+			if rep.stdout != rec.stdout || rep.code != rec.code {
+				t.Errorf("replay = (%q, %d), recorded (%q, %d); stderr %s", rep.stdout, rep.code, rec.stdout, rec.code, rep.stderr)
+			}
+		})
+	}
+}
