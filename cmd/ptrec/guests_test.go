@@ -216,3 +216,24 @@ func TestGoGuestsMore(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeRandomReplay records the guest that reads every clock, getrandom,
+// /dev/urandom and rdtsc with the real host's values (no --seed): its output
+// differs on every run natively, and replay must print exactly what the
+// recording printed.
+func TestTimeRandomReplay(t *testing.T) {
+	for _, libc := range []string{"musl", "glibc"} {
+		t.Run(libc, func(t *testing.T) {
+			bin := filepath.Join(repoRoot, "testdata/bin/timerand."+libc)
+			trace := filepath.Join(t.TempDir(), "t.ptrec")
+			rec := runIn(t, t.TempDir(), "", ptrecBin, "record", "-o", trace, "--", bin)
+			if rec.code != 0 || !strings.HasSuffix(rec.stdout, "ok\n") {
+				t.Fatalf("record: exit %d, stdout %q, stderr %s", rec.code, rec.stdout, rec.stderr)
+			}
+			rep := runIn(t, t.TempDir(), "", ptrecBin, "replay", trace)
+			if rep.stdout != rec.stdout || rep.code != 0 {
+				t.Errorf("replay printed %q (exit %d), recording printed %q", rep.stdout, rep.code, rec.stdout)
+			}
+		})
+	}
+}
