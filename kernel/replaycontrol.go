@@ -44,9 +44,11 @@ func (s SlotKind) String() string {
 	return fmt.Sprintf("SlotKind(%d)", uint8(s))
 }
 
-// DebugSlot is a breakpoint or watchpoint of the replay's debugger. It
-// lives in a hardware debug register the guest does not use, only while a
-// thread runs; the guest's own debug registers are unchanged.
+// DebugSlot is a breakpoint or watchpoint of the replay's debugger.
+// Execution breakpoints, any number of them, are a machine.BreakSet the
+// CPU consults as it enters code pages. A watchpoint lives in a hardware
+// debug register the guest does not use, only while a thread runs; the
+// guest's own debug registers are unchanged.
 type DebugSlot struct {
 	Kind SlotKind
 	Addr uint64 // aligned to Len for watchpoints
@@ -60,9 +62,10 @@ type SlotHit struct {
 	Icount uint64 // global count: before an exec hit's instruction, after a watch hit's
 }
 
-// ErrNoDebugSlot is returned when the debugger's slots do not fit in the
-// debug registers left free by the guest.
-var ErrNoDebugSlot = errors.New("kernel: more breakpoints and watchpoints than free debug registers (4)")
+// ErrNoDebugSlot is returned when the debugger's watchpoints do not fit in
+// the debug registers left free by the guest (execution breakpoints are
+// not limited).
+var ErrNoDebugSlot = errors.New("kernel: more watchpoints than free debug registers (4)")
 
 // replayCtl is the kernel side of replay control. The stop conditions and
 // slots are set by the replay before each run; cont, contBudget and last
@@ -73,6 +76,8 @@ type replayCtl struct {
 	stopTid int32  // stop when this thread's count reaches stopTAt (0: never)
 	stopTAt uint64
 	slots   []DebugSlot
+	bps     *machine.BreakSet // the exec slots' addresses (nil: none)
+	watches int               // the number of watch slots
 	hit     *SlotHit
 	skipTid int32 // the next instruction of skipTid at skipPC ignores exec slots
 	skipPC  uint64
@@ -105,16 +110,27 @@ func (k *Kernel) ResetReplayControl() {
 }
 
 // SetDebugSlots sets the debugger's breakpoints and watchpoints.
+// Any number of execution slots; at most 4 watch slots (fewer if the guest
+// uses debug registers: ErrNoDebugSlot when a thread runs).
 func (k *Kernel) SetDebugSlots(s []DebugSlot) error {
-	if len(s) > 4 {
-		return ErrNoDebugSlot
-	}
+	var addrs []uint64
+	watches := 0
 	for _, d := range s {
-		if d.Kind != SlotExec && (d.Len != 1 && d.Len != 2 && d.Len != 4 && d.Len != 8 || d.Addr%uint64(d.Len) != 0) {
+		if d.Kind == SlotExec {
+			addrs = append(addrs, d.Addr)
+			continue
+		}
+		if d.Len != 1 && d.Len != 2 && d.Len != 4 && d.Len != 8 || d.Addr%uint64(d.Len) != 0 {
 			return fmt.Errorf("kernel: watchpoint %#x length %d: want 1, 2, 4 or 8 bytes, aligned", d.Addr, d.Len)
 		}
+		watches++
+	}
+	if watches > 4 {
+		return ErrNoDebugSlot
 	}
 	k.rc.slots = append([]DebugSlot(nil), s...)
+	k.rc.bps = machine.NewBreakSet(addrs)
+	k.rc.watches = watches
 	return nil
 }
 
@@ -199,35 +215,46 @@ func (k *Kernel) runCPU(t *Thread, budget uint64) machine.Exit {
 	if n == 0 || rc.hit != nil {
 		return machine.Exit{Reason: machine.ExitBudget}
 	}
+	skip := rc.skipTid == t.Tid && rc.skipPC == c.RIP
+	rc.skipTid = 0
 	if len(rc.slots) == 0 {
-		rc.skipTid = 0
 		return c.Run(n)
 	}
-	if rc.skipTid == t.Tid && rc.skipPC == c.RIP {
-		rc.skipTid = 0
-		before := c.Icount
-		ex := k.runSlots(t, 1, false)
-		if ex.Reason != machine.ExitBudget || rc.hit != nil || c.Icount == before || n == 1 {
-			return ex
-		}
-		n--
+	if rc.bps == nil {
+		return k.runSlots(t, n)
 	}
-	rc.skipTid = 0
-	return k.runSlots(t, n, true)
+	c.SetBreakpoints(rc.bps, skip)
+	ex := k.runSlots(t, n)
+	hit := c.BreakHit()
+	c.SetBreakpoints(nil, false)
+	if !hit || ex.Reason != machine.ExitDebug {
+		return ex
+	}
+	for si, s := range rc.slots {
+		if s.Kind == SlotExec && s.Addr == c.RIP {
+			rc.hit = &SlotHit{Slot: si, Tid: t.Tid, Icount: rc.base + c.Icount}
+			break
+		}
+	}
+	return machine.Exit{Reason: machine.ExitBudget}
 }
 
-// runSlots runs c with the debugger's slots in the debug registers the
-// guest leaves free, and puts the guest's back afterwards.
-func (k *Kernel) runSlots(t *Thread, n uint64, withExec bool) machine.Exit {
+// runSlots runs c with the debugger's watch slots in the debug registers
+// the guest leaves free, and puts the guest's back afterwards. An exec
+// slot hit (the CPU's BreakHit) is returned as is, ExitDebug.
+func (k *Kernel) runSlots(t *Thread, n uint64) machine.Exit {
 	rc := &k.rc
 	c := t.cpu
+	if rc.watches == 0 {
+		return c.Run(n)
+	}
 	guest := c.DR
 	dr := guest
 	var owner [4]int // hardware slot -> debugger slot + 1
 	var ours uint64
 	next := 0
 	for si, s := range rc.slots {
-		if s.Kind == SlotExec && !withExec {
+		if s.Kind == SlotExec {
 			continue
 		}
 		for next < 4 && guest[7]>>(2*next)&3 != 0 {
@@ -240,22 +267,17 @@ func (k *Kernel) runSlots(t *Thread, n uint64, withExec bool) machine.Exit {
 		i := next
 		next++
 		dr[i] = s.Addr
-		rw, ln := uint64(0), uint64(0)
-		switch s.Kind {
-		case SlotWrite:
-			rw = 1
-		case SlotAccess:
+		rw, ln := uint64(1), uint64(0)
+		if s.Kind == SlotAccess {
 			rw = 3
 		}
-		if s.Kind != SlotExec {
-			switch s.Len {
-			case 2:
-				ln = 1
-			case 8:
-				ln = 2
-			case 4:
-				ln = 3
-			}
+		switch s.Len {
+		case 2:
+			ln = 1
+		case 8:
+			ln = 2
+		case 4:
+			ln = 3
 		}
 		dr[7] |= 1<<(2*i) | rw<<(16+4*i) | ln<<(18+4*i)
 		owner[i] = si + 1
@@ -265,6 +287,9 @@ func (k *Kernel) runSlots(t *Thread, n uint64, withExec bool) machine.Exit {
 	ex := c.Run(n)
 	after := c.DR[6]
 	c.DR = guest
+	if c.BreakHit() {
+		return ex
+	}
 	if ex.Reason != machine.ExitDebug && ex.Reason != machine.ExitSingleStep {
 		return ex
 	}
@@ -282,7 +307,7 @@ func (k *Kernel) runSlots(t *Thread, n uint64, withExec bool) machine.Exit {
 	if after&0xf&^ours != 0 {
 		return ex // the guest's own debug registers fired too
 	}
-	if c.Flags()&machine.FlagTF != 0 && rc.slots[rc.hit.Slot].Kind != SlotExec {
+	if c.Flags()&machine.FlagTF != 0 {
 		return machine.Exit{Reason: machine.ExitSingleStep}
 	}
 	c.DR[6] = guest[6]

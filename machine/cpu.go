@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"slices"
 )
 
 // f80 is an x87 80-bit extended-precision value: sign and 15-bit biased
@@ -60,10 +61,13 @@ type CPU struct {
 	fetchPN    uint64
 	fetchCP    *codePage
 	scratch    dinst
-	pend       Exit   // the exit a failing helper recorded
-	watchOn    bool   // a data breakpoint is enabled: no TLB fast path
-	execBPOn   bool   // an execute breakpoint is enabled
-	dr6hit     uint64 // data breakpoint hits of the current instruction
+	pend       Exit      // the exit a failing helper recorded
+	watchOn    bool      // a data breakpoint is enabled: no TLB fast path
+	execBPOn   bool      // an execute breakpoint is enabled
+	dr6hit     uint64    // data breakpoint hits of the current instruction
+	bps        *BreakSet // software execute breakpoints (SetBreakpoints)
+	bpSkip     bool      // the first instruction of the next Run ignores bps
+	bpHit      bool      // the last Run stopped at one of bps
 }
 
 // NewCPU returns a CPU in its reset state bound to mem: rflags 0x202, the FPU
@@ -457,4 +461,65 @@ func (c *CPU) Hash(h hash.Hash) {
 	var fx [512]byte
 	c.FXSave(&fx)
 	h.Write(fx[:416])
+}
+
+// BreakSet is an immutable set of software execute breakpoints: any number
+// of addresses, consulted by Run only when it enters a code page (a page
+// holding a breakpoint is then run without the decoded-page fast path).
+type BreakSet struct {
+	addrs []uint64 // sorted, distinct
+	pages []uint64 // their page numbers, sorted, distinct
+}
+
+// NewBreakSet returns the set of addrs (nil if there are none).
+func NewBreakSet(addrs []uint64) *BreakSet {
+	if len(addrs) == 0 {
+		return nil
+	}
+	s := &BreakSet{addrs: slices.Clone(addrs)}
+	slices.Sort(s.addrs)
+	s.addrs = slices.Compact(s.addrs)
+	for _, a := range s.addrs {
+		if pn := a / PageSize; len(s.pages) == 0 || s.pages[len(s.pages)-1] != pn {
+			s.pages = append(s.pages, pn)
+		}
+	}
+	return s
+}
+
+// Has reports whether addr is in the set.
+func (s *BreakSet) Has(addr uint64) bool {
+	_, ok := slices.BinarySearch(s.addrs, addr)
+	return ok
+}
+
+// SetBreakpoints makes Run stop before executing an instruction at an
+// address of s (nil: none): Run then returns ExitDebug with RIP at the
+// instruction, which is not executed, DR6 unchanged, and BreakHit true. If
+// skip is set, the instruction at RIP when the next Run starts is executed
+// even if it is in s (like the resume flag, so that continuing from a
+// breakpoint works); only that once.
+func (c *CPU) SetBreakpoints(s *BreakSet, skip bool) {
+	c.bps, c.bpSkip, c.bpHit = s, skip && s != nil, false
+}
+
+// BreakHit reports whether the last Run stopped at a breakpoint of the
+// set given to SetBreakpoints.
+func (c *CPU) BreakHit() bool { return c.bpHit }
+
+// checkBreak is called by Run, when bps is set, for each instruction not
+// found on the current decoded page (so for every instruction of a page
+// holding a breakpoint). It reports whether rip is a breakpoint, and
+// whether its page holds one.
+func (c *CPU) checkBreak(rip uint64) (hit, onPage bool) {
+	skip := c.bpSkip
+	c.bpSkip = false
+	if _, ok := slices.BinarySearch(c.bps.pages, rip/PageSize); !ok {
+		return false, false
+	}
+	if skip || !c.bps.Has(rip) {
+		return false, true
+	}
+	c.bpHit = true
+	return true, true
 }

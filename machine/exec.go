@@ -27,6 +27,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 	c.syncTLB()
 	c.fetchPN = ^uint64(0)
 	c.setupDebug()
+	c.bpHit = false
 	slow := c.watchOn || c.execBPOn || c.rflags&(FlagTF|FlagRF) != 0
 	defer func() {
 		if r := recover(); r != nil {
@@ -46,9 +47,19 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			}
 		}
 		if in == nil {
+			bpPage := false
+			if c.bps != nil {
+				var hit bool
+				if hit, bpPage = c.checkBreak(rip); hit {
+					return Exit{Reason: ExitDebug}
+				}
+			}
 			var ok bool
 			if in, ok = c.fetch(rip); !ok {
 				return c.pend
+			}
+			if bpPage {
+				c.fetchPN = ^uint64(0) // check every instruction of this page
 			}
 		}
 		var tf bool

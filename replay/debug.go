@@ -542,7 +542,7 @@ func (d *debugger) toHit(n int) error {
 	}
 }
 
-// AddBreakpoint adds an execution breakpoint at addr.
+// AddBreakpoint adds an execution breakpoint at addr (any number of them).
 func (r *Replayer) AddBreakpoint(addr uint64, spec string) (int, error) {
 	return r.dbg.add(&Breakpoint{Kind: kernel.SlotExec, Addr: addr, Len: 1, Spec: spec})
 }
@@ -563,7 +563,7 @@ func (r *Replayer) AddWatchpoint(addr uint64, n int, kind kernel.SlotKind, spec 
 		parts = append(parts, &Breakpoint{Kind: kind, Addr: a, Len: int(l), Spec: spec})
 		a += l
 	}
-	if len(r.dbg.breaks)+len(parts) > 4 {
+	if r.dbg.watches()+len(parts) > 4 {
 		return 0, kernel.ErrNoDebugSlot
 	}
 	id := 0
@@ -579,8 +579,20 @@ func (r *Replayer) AddWatchpoint(addr uint64, n int, kind kernel.SlotKind, spec 
 	return id, nil
 }
 
+// watches returns the number of watchpoints (debug registers) in use;
+// execution breakpoints are not limited.
+func (d *debugger) watches() int {
+	n := 0
+	for _, b := range d.breaks {
+		if b.Kind != kernel.SlotExec {
+			n++
+		}
+	}
+	return n
+}
+
 func (d *debugger) add(b *Breakpoint) (int, error) {
-	if len(d.breaks) >= 4 {
+	if b.Kind != kernel.SlotExec && d.watches() >= 4 {
 		return 0, kernel.ErrNoDebugSlot
 	}
 	b.ID = d.nextID

@@ -2,10 +2,12 @@ package replay_test
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -336,4 +338,89 @@ func TestDivergence(t *testing.T) {
 	if !errors.As(err, &d) || d.Seq <= seq {
 		t.Fatalf("replay with the answer of #%d changed = %v, want a divergence after it", seq, err)
 	}
+}
+
+// TestManyBreakpoints: ten execution breakpoints (more than the four debug
+// registers, several on one page) are all hit, forward in the order of
+// the hits of each one set alone, and rcontinue visits the same hits in
+// reverse order back to the start.
+func TestManyBreakpoints(t *testing.T) {
+	trace := recordTrace(t, "debugme.musl", "200000")
+	r := newReplayer(t, trace)
+	r.SetCheckpointPolicy(100_000, 0)
+	syms := []string{"main", "sscanf", "vfscanf", "pthread_create", "worker_body",
+		"pthread_join", "bump", "spin", "printf", "vfprintf"}
+	type hit struct {
+		icount, pc uint64
+	}
+	addr := make(map[uint64]string)
+	forward := func() []hit {
+		t.Helper()
+		if err := r.GotoIcount(0); err != nil {
+			t.Fatal(err)
+		}
+		var hits []hit
+		for {
+			st, err := r.Continue()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Reason != replay.StopBreakpoint {
+				return hits
+			}
+			w := r.Where()
+			if w.PC != st.Addr {
+				t.Fatalf("breakpoint %d stop at pc %#x, want %#x", st.Break, w.PC, st.Addr)
+			}
+			hits = append(hits, hit{w.Icount, w.PC})
+		}
+	}
+	// Each breakpoint alone.
+	var want []hit
+	for _, s := range syms {
+		a, err := r.Resolve(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr[a] = s
+		r.Delete(0)
+		if _, err := r.AddBreakpoint(a, s); err != nil {
+			t.Fatal(err)
+		}
+		h := forward()
+		if len(h) == 0 {
+			t.Fatalf("%s (%#x) is never hit", s, a)
+		}
+		want = append(want, h...)
+	}
+	slices.SortFunc(want, func(a, b hit) int { return cmp.Compare(a.icount, b.icount) })
+	// All ten at once.
+	r.Delete(0)
+	for a, s := range addr {
+		if _, err := r.AddBreakpoint(a, s); err != nil {
+			t.Fatalf("breakpoint %d (%s): %v", len(r.Breakpoints())+1, s, err)
+		}
+	}
+	got := forward()
+	if !slices.Equal(got, want) {
+		t.Fatalf("continue with %d breakpoints hits\n%v\nwant\n%v", len(addr), got, want)
+	}
+	// Backwards from the end.
+	r.SetDirection(replay.Reverse)
+	defer r.SetDirection(replay.Forward)
+	for i := len(want) - 1; i >= 0; i-- {
+		st, err := r.Continue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := r.Where()
+		if st.Reason != replay.StopBreakpoint || w.Icount != want[i].icount || w.PC != want[i].pc {
+			t.Fatalf("rcontinue %d: %v at @%d pc %#x (%s), want %s at @%d", len(want)-1-i, st.Reason, w.Icount, w.PC,
+				r.Symbolize(w.PC), addr[want[i].pc], want[i].icount)
+		}
+	}
+	if st, err := r.Continue(); err != nil || st.Reason != replay.StopStart {
+		t.Fatalf("rcontinue before the first hit = %v, %v; want start", st.Reason, err)
+	}
+	t.Logf("%d hits of %d breakpoints", len(want), len(addr))
 }
