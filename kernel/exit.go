@@ -85,8 +85,10 @@ func (k *Kernel) exitProcess(p *Process, status int32) {
 
 // vmExit drops the address space (the zombie keeps nothing).
 func (k *Kernel) vmExit(p *Process) {
+	k.mmapWriteback(p, 0, ^uint64(0), false) // MAP_SHARED file pages
 	p.mem = nil
 	p.vm = newVMMap()
+	k.mmapSweep()
 }
 
 // notifyParentExit sends SIGCHLD (or p_sigparent) and wakes waiters.

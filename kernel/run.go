@@ -68,6 +68,9 @@ func (k *Kernel) handleExit(t *Thread, e machine.Exit) {
 	case machine.ExitDebug:
 		k.trapSignal(t, abi.SIGTRAP, abi.TRAP_HWBKPT, c.RIP, 1)
 	case machine.ExitPageFault:
+		if k.mmapFault(t, e) {
+			return // a demand-paged page was loaded (retry) or SIGBUS
+		}
 		code := int32(abi.SEGV_MAPERR)
 		if _, mapped := c.Mem.Query(e.Addr); mapped {
 			code = abi.SEGV_ACCERR

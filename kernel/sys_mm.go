@@ -66,8 +66,9 @@ func sysMmap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	if typ != abi.MAP_PRIVATE && typ != abi.MAP_SHARED && typ != abi.MAP_SHARED_VALIDATE {
 		return 0, abi.EINVAL
 	}
-	var data []byte
 	var region Region
+	var file *File
+	var host *hostFile
 	if flags&abi.MAP_ANONYMOUS == 0 {
 		f, err := p.files.get(int(fd))
 		if err != nil {
@@ -87,33 +88,12 @@ func sysMmap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 		if typ != abi.MAP_PRIVATE && prot&abi.PROT_WRITE != 0 && f.flags&abi.O_ACCMODE != abi.O_RDWR {
 			return 0, abi.EACCES
 		}
-		// One host read returns at most a bounded amount (hostos caps it
-		// at 16 MiB): read until the mapping is full or the file ends, or
-		// a large library (libLLVM's 65 MiB text) is mapped half zeros.
-		for uint64(len(data)) < size {
-			r := k.host.Call(&HostCall{Op: HostPread, Handle: h.handle, Args: []int64{int64(size) - int64(len(data)), int64(off) + int64(len(data))}})
-			if r.Errno != 0 {
-				return 0, r.Errno
-			}
-			if len(r.Out) == 0 {
-				break
-			}
-			if data == nil {
-				data = r.Out
-			} else {
-				data = append(data, r.Out...)
-			}
-		}
 		fid, fsid := int64(-1), ^uint32(0)
 		if st, err := h.stat(k); err == nil && len(st) >= 16 {
 			fid, fsid = int64(le64(st[8:16])), uint32(le64(st[0:8]))
 		}
 		region = Region{Path: f.path, Offset: off, FileID: fid, FsID: fsid, Shared: typ != abi.MAP_PRIVATE}
-		if typ != abi.MAP_PRIVATE {
-			// Shared file mappings are kept coherent only within ptrec:
-			// writes are not written back to the host file.
-			k.warnOnce(-int(abi.SYS_MMAP), "ptrec: MAP_SHARED file mapping is private to the emulated process (not written back)\n")
-		}
+		file, host = f, h
 	}
 place:
 	if flags&abi.MAP_FIXED != 0 {
@@ -138,10 +118,16 @@ place:
 		return 0, err
 	}
 	pr := protOf(prot)
-	p.mem.Map(addr, size, pr)
-	if len(data) > 0 {
-		n := min(uint64(len(data)), size)
-		p.mem.WriteForce(addr, data[:n])
+	replaced := p.vm.overlapsBacked(addr, addr+size)
+	if replaced {
+		k.mmapWriteback(p, addr, addr+size, false)
+	}
+	if file != nil {
+		// Demand paging: the pages load on first access (mmap_file.go).
+		p.mem.Unmap(addr, size)
+		region.back = k.newBacking(file, host, typ != abi.MAP_PRIVATE)
+	} else {
+		p.mem.Map(addr, size, pr)
 	}
 	region.Start, region.End, region.Prot = addr, addr+size, pr
 	if region.Path == "" {
@@ -149,6 +135,9 @@ place:
 		region.Shared = typ != abi.MAP_PRIVATE
 	}
 	p.vm.insert(region)
+	if replaced || file != nil {
+		k.mmapSweep()
+	}
 	return addr, nil
 }
 
@@ -161,8 +150,15 @@ func sysMunmap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	if addr+size < addr {
 		return 0, abi.EINVAL
 	}
+	backed := t.p.vm.overlapsBacked(addr, addr+size)
+	if backed {
+		k.mmapWriteback(t.p, addr, addr+size, false)
+	}
 	t.p.mem.Unmap(addr, size)
 	t.p.vm.remove(addr, addr+size)
+	if backed {
+		k.mmapSweep()
+	}
 	return 0, nil
 }
 
@@ -200,13 +196,22 @@ func sysMremap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	}
 	if newSize <= oldSize && flags&abi.MREMAP_FIXED == 0 {
 		if newSize < oldSize {
+			backed := p.vm.overlapsBacked(old+newSize, old+oldSize)
+			if backed {
+				k.mmapWriteback(p, old+newSize, old+oldSize, false)
+			}
 			p.mem.Unmap(old+newSize, oldSize-newSize)
 			p.vm.remove(old+newSize, old+oldSize)
+			if backed {
+				k.mmapSweep()
+			}
 		}
 		return old, nil
 	}
 	if flags&abi.MREMAP_FIXED == 0 && p.vmFree(old+oldSize, old+newSize) && old+newSize <= mmapTop {
-		p.mem.Map(old+oldSize, newSize-oldSize, r.Prot)
+		if r.back == nil {
+			p.mem.Map(old+oldSize, newSize-oldSize, r.Prot)
+		} // else the new pages load from the file on first access
 		nr := r
 		nr.Start, nr.End = old+oldSize, old+newSize
 		if nr.Path != "" {
@@ -225,10 +230,28 @@ func sysMremap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 			return 0, abi.ENOMEM
 		}
 	}
-	buf := make([]byte, min(oldSize, newSize))
-	p.mem.ReadForce(old, buf)
-	p.mem.Map(dst, newSize, r.Prot)
-	p.mem.WriteForce(dst, buf)
+	replaced := p.vm.overlapsBacked(dst, dst+newSize)
+	if replaced {
+		k.mmapWriteback(p, dst, dst+newSize, false)
+	}
+	if r.back == nil {
+		buf := make([]byte, min(oldSize, newSize))
+		p.mem.ReadForce(old, buf)
+		p.mem.Map(dst, newSize, r.Prot)
+		p.mem.WriteForce(dst, buf)
+	} else {
+		// Move the loaded pages; the others stay to be loaded from the
+		// file at their new address.
+		p.mem.Unmap(dst, newSize)
+		buf := make([]byte, machine.PageSize)
+		for i := uint64(0); i < min(oldSize, newSize); i += machine.PageSize {
+			if pr, mapped := p.mem.Query(old + i); mapped {
+				p.mem.ReadForce(old+i, buf)
+				p.mem.Map(dst+i, machine.PageSize, pr)
+				p.mem.WriteForce(dst+i, buf)
+			}
+		}
+	}
 	p.mem.Unmap(old, oldSize)
 	p.vm.remove(old, old+oldSize)
 	nr := r
@@ -237,6 +260,9 @@ func sysMremap(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 		nr.Offset = r.Offset + (old - r.Start)
 	}
 	p.vm.insert(nr)
+	if replaced {
+		k.mmapSweep()
+	}
 	return dst, nil
 }
 
@@ -254,7 +280,10 @@ func sysMadvise(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 				return 0, abi.ENOMEM
 			}
 			end := min(r.End, addr+length)
-			if r.Path == "" {
+			if r.back != nil && !r.back.shared {
+				// Private file pages read the file again.
+				p.mem.Unmap(a, end-a)
+			} else if r.Path == "" {
 				p.mem.Map(a, end-a, r.Prot)
 			}
 			a = end
@@ -282,8 +311,13 @@ func sysMsync(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	if a[0]%machine.PageSize != 0 {
 		return 0, abi.EINVAL
 	}
+	flags := a[2]
+	if flags&^uint64(abi.MS_ASYNC|abi.MS_INVALIDATE|abi.MS_SYNC) != 0 || flags&abi.MS_ASYNC != 0 && flags&abi.MS_SYNC != 0 {
+		return 0, abi.EINVAL
+	}
 	if !t.p.vm.mapped(a[0], a[0]+pageUp(a[1])) {
 		return 0, abi.ENOMEM
 	}
+	k.mmapWriteback(t.p, a[0], a[0]+pageUp(a[1]), flags&abi.MS_INVALIDATE != 0)
 	return 0, nil
 }

@@ -159,17 +159,27 @@ func (k *Kernel) restartOrEINTR(t *Thread, errno abi.Errno) abi.Errno {
 // user memory helpers ---------------------------------------------------
 
 func (t *Thread) readMem(addr uint64, b []byte) error {
-	if err := t.p.mem.Read(addr, b); err != nil {
-		return abi.EFAULT
+	for {
+		err := t.p.mem.Read(addr, b)
+		if err == nil {
+			return nil
+		}
+		if !t.p.k.faultIn(t.p, err) { // load demand-paged pages, retry
+			return abi.EFAULT
+		}
 	}
-	return nil
 }
 
 func (t *Thread) writeMem(addr uint64, b []byte) error {
-	if err := t.p.mem.Write(addr, b); err != nil {
-		return abi.EFAULT
+	for {
+		err := t.p.mem.Write(addr, b)
+		if err == nil {
+			return nil
+		}
+		if !t.p.k.faultIn(t.p, err) { // load demand-paged pages, retry
+			return abi.EFAULT
+		}
 	}
-	return nil
 }
 
 func (t *Thread) readU64(addr uint64) (uint64, error) {

@@ -16,6 +16,9 @@ type Region struct {
 	FileID     int64  // inode of the backing file, -1 if none
 	FsID       uint32 // device of the backing file
 	Name       string // special name for anonymous regions ([stack], [heap])
+	// back is the file a demand-paged file mapping loads its pages from
+	// (mmap_file.go), nil for memory that is all in the machine.
+	back *mmapBacking
 }
 
 // VMMap is a process's map of regions, sorted by address, with a timestamp
@@ -23,12 +26,30 @@ type Region struct {
 type VMMap struct {
 	regions   []Region
 	timestamp int32
+	reg       *mmapRegistry // init's map only: the kernel's backings
 }
 
 func newVMMap() *VMMap { return &VMMap{} }
 
 func (vm *VMMap) clone() *VMMap {
-	return &VMMap{regions: append([]Region(nil), vm.regions...), timestamp: vm.timestamp}
+	n := &VMMap{regions: append([]Region(nil), vm.regions...), timestamp: vm.timestamp}
+	var copies map[*mmapBacking]*mmapBacking
+	for i := range n.regions {
+		b := n.regions[i].back
+		if b == nil || !b.shared {
+			continue
+		}
+		if copies == nil {
+			copies = map[*mmapBacking]*mmapBacking{}
+		}
+		c, ok := copies[b]
+		if !ok {
+			c = b.forkCopy()
+			copies[b] = c
+		}
+		n.regions[i].back = c
+	}
+	return n
 }
 
 // Regions returns the map's entries in ascending order.
