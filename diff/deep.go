@@ -2,12 +2,17 @@ package diff
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
+	"hash/maphash"
+	"slices"
+	"sort"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 
 	"ptrec/format"
+	"ptrec/machine"
 	"ptrec/replay"
 )
 
@@ -17,8 +22,50 @@ type DeepResult struct {
 	Icount   uint64    `json:"icount"` // global count before the instruction
 	Location *Location `json:"location,omitempty"`
 	Regs     []string  `json:"regs,omitempty"` // what differs after it, "rax 0x1 vs 0x2"
-	Message  string    `json:"message"`
+	// Memory lists the byte ranges of writable memory of the current
+	// process that differ after it (the first maxMemDiffs).
+	Memory  []MemDiff `json:"memory,omitempty"`
+	Message string    `json:"message"`
+	// Note says what was not compared (memory present in only one run,
+	// differences present from the start and therefore masked).
+	Note string `json:"note,omitempty"`
 }
+
+// MemDiff is a range of memory whose bytes differ between the runs.
+type MemDiff struct {
+	Addr   uint64 `json:"addr"`
+	Len    int    `json:"len"`
+	A      string `json:"a"` // hex, at most maxMemBytes bytes
+	B      string `json:"b"`
+	Symbol string `json:"symbol,omitempty"` // data symbol of the executable
+	Offset uint64 `json:"offset,omitempty"`
+}
+
+func (m MemDiff) String() string {
+	s := fmt.Sprintf("memory %#x", m.Addr)
+	if m.Symbol != "" {
+		s += " (" + m.Symbol
+		if m.Offset != 0 {
+			s += fmt.Sprintf("+%#x", m.Offset)
+		}
+		s += ")"
+	}
+	more := ""
+	if m.Len > maxMemBytes {
+		more = "…"
+	}
+	return s + fmt.Sprintf(" [%d bytes] %s%s vs %s%s", m.Len, m.A, more, m.B, more)
+}
+
+const (
+	maxMemDiffs = 8
+	maxMemBytes = 16
+	// memGap merges differing bytes this close into one range.
+	memGap = 8
+	// memEvery is how often (in instructions) the stepping phase compares
+	// memory; a difference found is then narrowed to the instruction.
+	memEvery = 256
+)
 
 // linearMax is the widest window stepped one instruction at a time; wider
 // windows are narrowed by bisection first.
@@ -106,8 +153,152 @@ func openReplay(path string) (*replay.Replayer, func(), error) {
 	return r, func() { rd.Close() }, nil
 }
 
+// prober compares the two re-executions at instruction counts: registers
+// always, writable memory of the current process when asked, by per-page
+// digests first and bytes only of the pages whose digests differ.
+type prober struct {
+	c      *comparison
+	ra, rb *replay.Replayer
+	seed   maphash.Seed
+	mem    bool // memory is compared
+	// base holds the pages that already differed where the search
+	// started (different initial data of two builds): only bytes that
+	// change from there count.
+	base map[uint64]*basePage
+	note string
+}
+
+type basePage struct {
+	ha, hb uint64
+	a, b   []byte
+}
+
+type probeResult struct {
+	regs []string
+	mem  []MemDiff
+	sa   machineState
+}
+
+func (r probeResult) differs() bool { return r.regs != nil || r.mem != nil }
+
+func (p *prober) probe(ic uint64, withMem bool) (probeResult, error) {
+	var res probeResult
+	sa, err := stateAt(p.ra, ic)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", p.c.a.path, err)
+	}
+	sb, err := stateAt(p.rb, ic)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", p.c.b.path, err)
+	}
+	res.sa, res.regs = sa, sa.differs(sb)
+	if withMem && p.mem && !sa.ended && !sb.ended {
+		var maps []string
+		res.mem, maps = p.memDiff(false)
+		res.regs = append(res.regs, maps...)
+	}
+	return res, nil
+}
+
+func writable(rs []replay.MemRegion) []replay.MemRegion {
+	var out []replay.MemRegion
+	for _, r := range rs {
+		if r.Prot&machine.ProtWrite != 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func inRegions(rs []replay.MemRegion, a uint64) bool {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].End > a })
+	return i < len(rs) && rs[i].Start <= a
+}
+
+// memDiff compares the writable memory of the current processes of both
+// replayers where they stand. With setBase it records the differing pages
+// as the baseline instead.
+func (p *prober) memDiff(setBase bool) ([]MemDiff, []string) {
+	ga, pa := p.ra.MemoryPages(p.seed)
+	gb, pb := p.rb.MemoryPages(p.seed)
+	wa, wb := writable(ga), writable(gb)
+	if !slices.Equal(wa, wb) {
+		for i := 0; ; i++ {
+			if i >= len(wa) || i >= len(wb) || wa[i] != wb[i] {
+				desc := func(w []replay.MemRegion) string {
+					if i >= len(w) {
+						return "none"
+					}
+					return fmt.Sprintf("[%#x,%#x)", w[i].Start, w[i].End)
+				}
+				return nil, []string{fmt.Sprintf("writable mapping %s vs %s", desc(wa), desc(wb))}
+			}
+		}
+	}
+	var addrs []uint64
+	for a, ha := range pa {
+		if hb, ok := pb[a]; (!ok || hb != ha) && inRegions(wa, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	for a := range pb {
+		if _, ok := pa[a]; !ok && inRegions(wa, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	slices.Sort(addrs)
+	var out []MemDiff
+	var cur *MemDiff
+	var ca, cb []byte
+	flush := func() {
+		if cur != nil {
+			cur.A, cur.B = hex.EncodeToString(ca), hex.EncodeToString(cb)
+			cur.Symbol, cur.Offset = p.c.symA.Data(cur.Addr)
+			out = append(out, *cur)
+			cur = nil
+		}
+	}
+	for _, a := range addrs {
+		bp := p.base[a]
+		if !setBase && bp != nil && bp.ha == pa[a] && bp.hb == pb[a] {
+			continue
+		}
+		x, errA := p.ra.ReadMemory(a, machine.PageSize)
+		y, errB := p.rb.ReadMemory(a, machine.PageSize)
+		if errA != nil || errB != nil || len(x) != machine.PageSize || len(y) != machine.PageSize {
+			continue
+		}
+		if setBase {
+			p.base[a] = &basePage{pa[a], pb[a], x, y}
+			continue
+		}
+		for i := range x {
+			if x[i] == y[i] || bp != nil && x[i] == bp.a[i] && y[i] == bp.b[i] {
+				continue
+			}
+			addr := a + uint64(i)
+			// Merge with the previous range when close, within the page.
+			if cur != nil && cur.Addr >= a && addr-(cur.Addr+uint64(cur.Len)) < memGap {
+				for j := cur.Addr + uint64(cur.Len); j <= addr && len(ca) < maxMemBytes; j++ {
+					ca, cb = append(ca, x[j-a]), append(cb, y[j-a])
+				}
+				cur.Len = int(addr - cur.Addr + 1)
+				continue
+			}
+			flush()
+			if len(out) >= maxMemDiffs {
+				return out, nil
+			}
+			cur = &MemDiff{Addr: addr, Len: 1}
+			ca, cb = []byte{x[i]}, []byte{y[i]}
+		}
+	}
+	flush()
+	return out, nil
+}
+
 // deep re-executes both traces and finds the first instruction after which
-// their registers (or the instruction bytes about to run) differ, in the
+// their registers or writable memory differ (or whose bytes differ), in the
 // window between the last event both traces agree on and the point where
 // control flow differs.
 func deep(c *comparison) (*DeepResult, error) {
@@ -142,39 +333,41 @@ func deep(c *comparison) (*DeepResult, error) {
 		return nil, err
 	}
 	defer closeB()
-	probe := func(ic uint64) ([]string, machineState, error) {
-		sa, err := stateAt(ra, ic)
-		if err != nil {
-			return nil, sa, fmt.Errorf("%s: %w", c.a.path, err)
-		}
-		sb, err := stateAt(rb, ic)
-		if err != nil {
-			return nil, sa, fmt.Errorf("%s: %w", c.b.path, err)
-		}
-		return sa.differs(sb), sa, nil
-	}
-	d, _, err := probe(lo)
+	pr := &prober{c: c, ra: ra, rb: rb, seed: maphash.MakeSeed(), mem: true, base: map[uint64]*basePage{}}
+	res, err := pr.probe(lo, true)
 	if err != nil {
 		return nil, err
 	}
-	if d != nil {
+	if res.differs() {
 		lo = 0
-		if d, _, err = probe(0); err != nil {
+		if res, err = pr.probe(0, false); err != nil {
 			return nil, err
 		}
-		if d != nil {
-			return &DeepResult{Regs: d, Message: "the runs differ from their first instruction: " + d[0]}, nil
+		if res.regs != nil {
+			return &DeepResult{Regs: res.regs, Message: "the runs differ from their first instruction: " + res.regs[0]}, nil
+		}
+		// Memory that differs before the first instruction (the initial
+		// data of two builds, the arguments) is the baseline.
+		if _, maps := pr.memDiff(false); maps != nil {
+			pr.mem = false
+			pr.note = "memory not compared: " + maps[0] + " from the start"
+		} else {
+			pr.memDiff(true)
+			if len(pr.base) > 0 {
+				pr.note = fmt.Sprintf("%d pages of writable memory differ from the start; only bytes that change afterwards are compared", len(pr.base))
+			}
 		}
 	}
+	result := func(r *DeepResult) *DeepResult { r.Note = pr.note; return r }
 	// Invariant: the states agree at lo. Narrow [lo, hi] by bisection,
 	// then step.
 	for hi-lo > linearMax {
 		mid := lo + (hi-lo)/2
-		d, _, err := probe(mid)
+		res, err := pr.probe(mid, true)
 		if err != nil {
 			return nil, err
 		}
-		if d == nil {
+		if !res.differs() {
 			lo = mid
 		} else {
 			hi = mid
@@ -187,28 +380,71 @@ func deep(c *comparison) (*DeepResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Registers are compared at every instruction, memory every memEvery
+	// instructions; pcs holds the pc at every instruction since memory
+	// last agreed (pcs[0] at memOK).
+	memOK, pcs := lo, []uint64{prev.pc}
 	for ic := lo + 1; ic <= hi; ic++ {
-		d, sa, err := probe(ic)
+		res, err := pr.probe(ic, (ic-lo)%memEvery == 0 || ic == hi)
 		if err != nil {
 			return nil, err
 		}
-		if d != nil {
-			// The instruction that ran from ic-1 to ic, or the one about
-			// to run when its bytes differ.
-			at, pc := ic-1, prev.pc
-			if strings.HasPrefix(d[0], "instruction bytes") {
-				at, pc = ic, sa.pc
+		if res.mem != nil && res.regs == nil && ic-memOK > 1 {
+			// Memory began to differ somewhere in (memOK, ic]: step
+			// again comparing it at every instruction.
+			for j := memOK + 1; j <= ic; j++ {
+				rj, err := pr.probe(j, true)
+				if err != nil {
+					return nil, err
+				}
+				if rj.differs() {
+					return result(pr.found(j, pcs[j-1-memOK], rj)), nil
+				}
 			}
-			loc := c.symA.Locate(pc)
-			return &DeepResult{Icount: at, Location: &loc, Regs: d,
-				Message: fmt.Sprintf("first differing instruction: #%d at pc %s: %s", at, loc, joinN(d, 4))}, nil
 		}
+		if res.differs() {
+			return result(pr.found(ic, prev.pc, res)), nil
+		}
+		if res.mem == nil && ((ic-lo)%memEvery == 0 || ic == hi) {
+			memOK, pcs = ic, pcs[:0]
+		}
+		pcs = append(pcs, res.sa.pc)
 		if (ic-lo)%(1<<14) == 0 && c.o.Progress != nil {
 			fmt.Fprintf(c.o.Progress, "ptrec diff --deep: instruction %d of %d\n", ic, hi)
 		}
-		prev = sa
+		prev = res.sa
 	}
-	return &DeepResult{Message: fmt.Sprintf("registers agree at every instruction from %d to %d; the traces differ in memory or host data only", lo, hi)}, nil
+	what := "registers and writable memory agree"
+	if !pr.mem {
+		what = "registers agree"
+	}
+	return result(&DeepResult{Message: fmt.Sprintf("%s at every instruction from %d to %d; the traces differ in host data only", what, lo, hi)}), nil
+}
+
+// found builds the result for a difference first seen at ic: the
+// instruction that ran from ic-1 (at prevPC) to ic, or, when the bytes of
+// the instruction about to run differ, that one with what differs after it.
+func (pr *prober) found(ic, prevPC uint64, res probeResult) *DeepResult {
+	at, pc := ic-1, prevPC
+	what := append([]string(nil), res.regs...)
+	mem := res.mem
+	if len(res.regs) > 0 && strings.HasPrefix(res.regs[0], "instruction bytes") {
+		at, pc = ic, res.sa.pc
+		if after, err := pr.probe(ic+1, true); err == nil && !after.sa.ended {
+			effects := slices.DeleteFunc(after.regs, func(s string) bool { return strings.HasPrefix(s, "instruction bytes") || strings.HasPrefix(s, "pc ") })
+			mem = after.mem
+			if len(effects)+len(mem) > 0 {
+				what = append(what[:1:1], effects...)
+			}
+		}
+	}
+	all := append([]string(nil), what...)
+	for _, m := range mem {
+		all = append(all, m.String())
+	}
+	loc := pr.c.symA.Locate(pc)
+	return &DeepResult{Icount: at, Location: &loc, Regs: what, Memory: mem,
+		Message: fmt.Sprintf("first differing instruction: #%d at pc %s: %s", at, loc, joinN(all, 4))}
 }
 
 func joinN(s []string, n int) string {

@@ -5,7 +5,7 @@
 // origin of a divergence when it is an input (a clock, random bytes, file
 // content, the environment), symbolizing pcs with the executable stored in
 // the trace. With Options.Deep it re-executes both traces and finds the
-// first instruction whose registers differ.
+// first instruction after which registers or memory differ.
 //
 // Comparison levels: an aligned pair of events is compared in full (every
 // register, memory delta, host result) unless an ignored input class came

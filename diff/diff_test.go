@@ -2,6 +2,7 @@ package diff_test
 
 import (
 	"bytes"
+	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,4 +171,51 @@ func TestParseConfig(t *testing.T) {
 			t.Errorf("ParseConfig(%q) succeeded", bad)
 		}
 	}
+}
+
+// TestDiffDeepFindsStore: store-v1 and store-v2 differ in the constant stored
+// into the global limit; --deep names that instruction and the global in
+// memory after it (the registers are the same).
+func TestDiffDeepFindsStore(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "store")
+	install(t, "testdata/diff/store-v1", prog)
+	a := recordTo(t, prog, 1)
+	install(t, "testdata/diff/store-v2", prog)
+	b := recordTo(t, prog, 1)
+	rep := compare(t, a, b, diff.Options{Deep: true})
+	d := rep.Deep
+	if d == nil || d.Location == nil || d.Location.Func != "main" || d.Location.File != "store.c" || d.Location.Line != 12 {
+		t.Fatalf("deep = %+v, want the store in main at store.c:12\n%s", d, text(rep))
+	}
+	limit := elfSymbol(t, "testdata/diff/store-v1", "limit")
+	if len(d.Memory) != 1 || d.Memory[0].Addr != limit || d.Memory[0].Symbol != "limit" || d.Memory[0].Offset != 0 ||
+		d.Memory[0].A != "64" || d.Memory[0].B != "c8" {
+		t.Errorf("deep memory = %+v, want limit (%#x) 64 vs c8", d.Memory, limit)
+	}
+	for _, r := range d.Regs[1:] {
+		t.Errorf("a register differs after the store: %s", r)
+	}
+	if out := text(rep); !strings.Contains(out, "(limit) [1 bytes] 64 vs c8") {
+		t.Errorf("text report does not name the global:\n%s", out)
+	}
+}
+
+func elfSymbol(t *testing.T, prog, name string) uint64 {
+	t.Helper()
+	f, err := elf.Open(filepath.Join(repoRoot, prog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	t.Fatalf("%s has no symbol %s", prog, name)
+	return 0
 }

@@ -59,6 +59,9 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 	}
 	if d := r.Deep; d != nil {
 		fmt.Fprintf(w, "%s %s\n", col("1", "deep:"), d.Message)
+		if d.Note != "" {
+			fmt.Fprintf(w, "  (%s)\n", d.Note)
+		}
 	}
 	s := r.Summary
 	fmt.Fprintf(w, "summary: %d vs %d events; %d aligned, %d changed, %d only in A, %d only in B\n",

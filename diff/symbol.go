@@ -14,6 +14,7 @@ import (
 // from its ELF symbol table and DWARF line table (when it has them).
 type Symbols struct {
 	funcs []funcSym
+	objs  []funcSym // data symbols (STT_OBJECT)
 	lines []lineRow
 }
 
@@ -57,11 +58,17 @@ func NewSymbols(exe []byte) (s *Symbols, err error) {
 		return nil, fmt.Errorf("diff: executable symbols: %w", err)
 	}
 	for _, sym := range syms {
-		if elf.ST_TYPE(sym.Info) == elf.STT_FUNC && sym.Value != 0 {
+		switch {
+		case sym.Value == 0:
+		case elf.ST_TYPE(sym.Info) == elf.STT_FUNC:
 			s.funcs = append(s.funcs, funcSym{sym.Value, sym.Size, sym.Name})
+		case elf.ST_TYPE(sym.Info) == elf.STT_OBJECT && sym.Section != elf.SHN_UNDEF && sym.Section < elf.SHN_LORESERVE:
+			// Not STT_TLS: those values are offsets in the TLS block.
+			s.objs = append(s.objs, funcSym{sym.Value, sym.Size, sym.Name})
 		}
 	}
 	sort.SliceStable(s.funcs, func(i, j int) bool { return s.funcs[i].addr < s.funcs[j].addr })
+	sort.SliceStable(s.objs, func(i, j int) bool { return s.objs[i].addr < s.objs[j].addr })
 	if d, err := f.DWARF(); err == nil {
 		s.readLines(d)
 	}
@@ -110,6 +117,26 @@ func (s *Symbols) Func(pc uint64) (string, uint64) {
 	}
 	return f.name, pc - f.addr
 }
+
+// Data returns the data symbol (a global or static variable) containing
+// addr and addr's offset in it.
+func (s *Symbols) Data(addr uint64) (string, uint64) {
+	if s == nil {
+		return "", 0
+	}
+	i := sort.Search(len(s.objs), func(i int) bool { return s.objs[i].addr > addr }) - 1
+	// Sizes may overlap (aliases): look back over a few candidates.
+	for j := i; j >= 0 && j > i-4; j-- {
+		o := s.objs[j]
+		if addr < o.addr+max(o.size, 1) {
+			return o.name, addr - o.addr
+		}
+	}
+	return "", 0
+}
+
+// HasLines reports whether the executable has any DWARF line information.
+func (s *Symbols) HasLines() bool { return s != nil && len(s.lines) > 0 }
 
 // Line returns the source file and line of pc (line 0 when unknown).
 func (s *Symbols) Line(pc uint64) (string, int) {
