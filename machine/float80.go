@@ -677,6 +677,11 @@ func (a f80) roundToInt(rc uint16) (f80, uint16) {
 	if inexact {
 		exc = fePE
 	}
+	if up {
+		// C1 reports that the magnitude was rounded up (SDM FRNDINT and
+		// FIST/FISTP: "C1 ... indicates rounding direction if #P").
+		exc |= feC1
+	}
 	if intPart == 0 {
 		return f80Zero(neg), exc
 	}
