@@ -67,8 +67,15 @@ type Divergence struct {
 	Thread   int       `json:"thread"` // thread in order of first appearance
 	Syscall  string    `json:"syscall,omitempty"`
 	Location *Location `json:"location,omitempty"`
+	// Caller is the nearest caller with a source line when Location has
+	// none (a syscall stop inside libc), found on the guest's stack.
+	Caller   *Location `json:"caller,omitempty"`
 	ContextA []string  `json:"context_a,omitempty"`
 	ContextB []string  `json:"context_b,omitempty"`
+
+	src *trace // the trace of the event, its seq and thread
+	seq uint64
+	tid int32
 }
 
 // Origin is the input a divergence began with.
@@ -370,6 +377,7 @@ func (c *comparison) explain() error {
 			break
 		}
 	}
+	c.callers()
 	c.origin(first)
 	return nil
 }
@@ -435,6 +443,9 @@ func (c *comparison) addControl() {
 	if ct.Location != nil {
 		where += " at pc " + ct.Location.String()
 	}
+	if ct.Caller != nil {
+		where += ", called from " + ct.Caller.String()
+	}
 	c.rep.Origin.Message += where
 }
 
@@ -467,6 +478,10 @@ func (c *comparison) divergence(p pair) (*Divergence, error) {
 		d.Detail = "B has " + brief(it) + " where A has none"
 	}
 	d.Icount = it.icount
+	d.src, d.seq, d.tid = c.a, it.seq, it.tid
+	if p.ia < 0 {
+		d.src = c.b
+	}
 	if it.kind == format.KindStop && it.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 {
 		d.Syscall = abi.SyscallName(int(it.sys))
 	}

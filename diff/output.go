@@ -42,6 +42,9 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 		if d.Location != nil {
 			fmt.Fprintf(w, "  at pc %s\n", d.Location)
 		}
+		if d.Caller != nil {
+			fmt.Fprintf(w, "  called from %s\n", d.Caller)
+		}
 		fmt.Fprintln(w, col("31", "--- "+r.A))
 		for _, l := range d.ContextA {
 			fmt.Fprintln(w, markLine(l, col, "31"))
@@ -55,6 +58,9 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 		fmt.Fprintf(w, "control flow first differs at event %d (B: %d): %s\n", c.SeqA, c.SeqB, c.Detail)
 		if c.Location != nil {
 			fmt.Fprintf(w, "  at pc %s\n", c.Location)
+		}
+		if c.Caller != nil {
+			fmt.Fprintf(w, "  called from %s\n", c.Caller)
 		}
 	}
 	if d := r.Deep; d != nil {
@@ -110,13 +116,12 @@ func (r *Report) WriteGitHub(w io.Writer) {
 		return
 	}
 	msg := "traces differ"
+	// The most precise location that has a source line.
 	var loc *Location
-	if r.Deep != nil && r.Deep.Location != nil {
-		loc = r.Deep.Location
-	} else if r.Control != nil && r.Control.Location != nil {
-		loc = r.Control.Location
-	} else if r.First != nil && r.First.Location != nil {
-		loc = r.First.Location
+	for _, l := range []*Location{deepLoc(r.Deep), divLoc(r.Control), divLoc(r.First)} {
+		if l != nil && (loc == nil || loc.Line == 0 && l.Line != 0) {
+			loc = l
+		}
 	}
 	switch {
 	case r.Origin != nil:
@@ -137,6 +142,24 @@ func (r *Report) WriteGitHub(w io.Writer) {
 		props += fmt.Sprintf(",line=%d", line)
 	}
 	fmt.Fprintf(w, "::error %s,title=ptrec diff::%s\n", props, ghEscape(msg, false))
+}
+
+func deepLoc(d *DeepResult) *Location {
+	if d == nil {
+		return nil
+	}
+	return d.Location
+}
+
+// divLoc is a divergence's pc, or its caller's when the pc has no line.
+func divLoc(d *Divergence) *Location {
+	switch {
+	case d == nil:
+		return nil
+	case d.Location != nil && d.Location.Line == 0 && d.Caller != nil:
+		return d.Caller
+	}
+	return d.Location
 }
 
 // ghEscape escapes a workflow-command value or property.

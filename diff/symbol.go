@@ -157,6 +157,8 @@ type Location struct {
 	Offset uint64 `json:"offset,omitempty"`
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
+	// Unwound says how a caller was found: "frame chain", "stack scan".
+	Unwound string `json:"unwound,omitempty"`
 }
 
 // Locate symbolizes pc.
@@ -178,6 +180,9 @@ func (l Location) String() string {
 	}
 	if l.Line != 0 {
 		s += fmt.Sprintf(" (%s:%d)", l.File, l.Line)
+	}
+	if l.Unwound != "" {
+		s += " [" + l.Unwound + "]"
 	}
 	return s
 }
