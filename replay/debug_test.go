@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -331,6 +332,11 @@ func TestDivergence(t *testing.T) {
 	var d *replay.Divergence
 	if !errors.As(err, &d) || d.Seq != seq {
 		t.Fatalf("replay with input #%d changed = %v, want a divergence at #%d", seq, err, seq)
+	}
+	// The report names where the guest was: thread and pc (and the symbol
+	// when the executable has symbols).
+	if d.Tid == 0 || d.PC == 0 || !strings.Contains(d.Error(), fmt.Sprintf("pc %#x", d.PC)) {
+		t.Errorf("divergence %q lacks the thread or pc (tid %d pc %#x symbol %q)", d.Error(), d.Tid, d.PC, d.Symbol)
 	}
 	// The answer side: the guest reads other bytes; the next memory delta differs.
 	bad, seq = tamper(t, trace, isData, func(in *format.Input) { in.Out = append([]byte(nil), in.Out...); in.Out[0] ^= 0xff })

@@ -26,13 +26,23 @@ var ErrDivergence = errors.New("replay diverged")
 type Divergence struct {
 	Seq    uint64 // event number in the trace
 	Icount uint64 // instruction count of the replay at that point
+	Tid    int32  // the thread that was running (0 if unknown)
+	PC     uint64 // its pc
+	Symbol string // the pc symbolized from the recorded executable
 	What   string // what differs
 	Want   string // the recording
 	Got    string // the replay
 }
 
 func (d *Divergence) Error() string {
-	return fmt.Sprintf("replay diverged at event #%d (instruction %d): %s: recorded %s, replayed %s", d.Seq, d.Icount, d.What, d.Want, d.Got)
+	where := ""
+	if d.Tid != 0 {
+		where = fmt.Sprintf(", thread %d at pc %#x", d.Tid, d.PC)
+		if d.Symbol != "" {
+			where += " in " + d.Symbol
+		}
+	}
+	return fmt.Sprintf("replay diverged at event #%d (instruction %d%s): %s: recorded %s, replayed %s", d.Seq, d.Icount, where, d.What, d.Want, d.Got)
 }
 
 // Unwrap lets errors.Is(err, ErrDivergence) work.
@@ -111,6 +121,7 @@ type loopState struct {
 	needWait  bool
 	waited    kernel.WaitResult
 	lastDelta []byte
+	refs      stopRefs // requests logged by reference to the next stop
 	res       Result
 	done      bool // the exit event was processed
 }
@@ -192,7 +203,21 @@ func (r *Replayer) diverge(ev *format.Event, what, want, got string) {
 	if r.k != nil {
 		ic = r.k.Icount()
 	}
-	r.err = &Divergence{Seq: seq, Icount: ic, What: what, Want: want, Got: got}
+	d := &Divergence{Seq: seq, Icount: ic, What: what, Want: want, Got: got}
+	if r.k != nil {
+		t := r.k.CurrentThread()
+		if t == nil && ev != nil && ev.Tid != 0 {
+			t = r.k.Thread(ev.Tid)
+		}
+		if t == nil && r.child != nil && len(r.child.Threads()) > 0 {
+			t = r.child.Threads()[0]
+		}
+		if t != nil && t.CPU() != nil {
+			d.Tid, d.PC = t.Tid, t.CPU().RIP
+			d.Symbol = r.Symbolize(d.PC)
+		}
+	}
+	r.err = d
 }
 
 // New prepares a replay of the trace read by rd.
@@ -336,6 +361,13 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				l.lastDelta = got.Out
 				out, ret = nil, int64(len(got.Out))
 			}
+			if errno == 0 && q.Errno == 0 && ret == q.Result && byReference(q, out) {
+				// Compared byte for byte at the stop event it refers to.
+				if !l.refs.add(ev, out) {
+					r.diverge(ev, abi.PtraceRequestName(int(q.Op))+" result", "a stop event after it", "another "+abi.PtraceRequestName(int(q.Op)))
+				}
+				continue
+			}
 			if int32(errno) != q.Errno || ret != q.Result || !bytes.Equal(out, q.Out) {
 				r.diverge(ev, abi.PtraceRequestName(int(q.Op))+" result",
 					fmt.Sprintf("ret=%d errno=%s out=%x", q.Result, abi.Errno(q.Errno).Name(), q.Out),
@@ -360,6 +392,11 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			if r.k.Icount() != ev.Icount {
 				r.diverge(ev, "instruction count at stop", fmt.Sprint(ev.Icount), fmt.Sprint(r.k.Icount()))
 			}
+			if req, want, got := l.refs.check(ev); req != nil {
+				q := req.Request
+				r.diverge(req, abi.PtraceRequestName(int(q.Op))+" result", fmt.Sprintf("out=%x", want), fmt.Sprintf("out=%x", got))
+				continue
+			}
 		case format.KindMemDelta:
 			var want []byte
 			for _, m := range ev.Mem.Ranges {
@@ -369,6 +406,10 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				r.diverge(ev, "memory delta", fmt.Sprintf("%d bytes", len(want)), fmt.Sprintf("%d bytes", len(l.lastDelta)))
 			}
 		case format.KindExit:
+			if req := l.refs.pending(); req != nil {
+				r.diverge(req, abi.PtraceRequestName(int(req.Request.Op))+" result", "a stop event after it", "the exit event")
+				continue
+			}
 			if ev.Exit.Status != l.res.Status && ev.Exit.Reason != "interrupted" {
 				r.diverge(ev, "exit status", fmt.Sprintf("%#x", ev.Exit.Status), fmt.Sprintf("%#x", l.res.Status))
 				continue
@@ -384,6 +425,94 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			r.diverge(ev, "host call", describeInput(ev.Input), "no host call")
 		}
 	}
+}
+
+// byReference reports whether q, a successful request whose output out was
+// got, logged its output by reference to the stop event that follows (the
+// recorder's PT_LWPINFO and PT_GETREGS, docs/FORMAT.md): then q.Out is a
+// kernel.AppendPatch against what the stop says, shorter than the output.
+// Outputs logged literally are exactly as long as out.
+func byReference(q *format.Request, out []byte) bool {
+	switch q.Op {
+	case abi.PT_LWPINFO:
+		return len(out) == abi.PtraceLwpinfoSize && len(q.Out) < len(out)
+	case abi.PT_GETREGS:
+		return len(out) == abi.RegSize && len(q.Out) < len(out)
+	}
+	return false
+}
+
+// stopRefs holds the by-reference requests made since the last stop event,
+// with what replay got for them. Arrays, so a checkpoint's copy of the loop
+// state is a snapshot.
+type stopRefs struct {
+	lwp, reg *format.Event
+	lwpOut   [abi.PtraceLwpinfoSize]byte
+	regOut   [abi.RegSize]byte
+}
+
+func (s *stopRefs) add(ev *format.Event, out []byte) bool {
+	if ev.Request.Op == abi.PT_LWPINFO {
+		if s.lwp != nil {
+			return false
+		}
+		s.lwp = ev
+		copy(s.lwpOut[:], out)
+		return true
+	}
+	if s.reg != nil {
+		return false
+	}
+	s.reg = ev
+	copy(s.regOut[:], out)
+	return true
+}
+
+func (s *stopRefs) pending() *format.Event {
+	if s.lwp != nil {
+		return s.lwp
+	}
+	return s.reg
+}
+
+// check rebuilds the outputs of the pending requests from stop event ev and
+// their patches and compares them with what replay got; it returns the first
+// request that differs (nil if none) with the two outputs.
+func (s *stopRefs) check(ev *format.Event) (req *format.Event, want, got []byte) {
+	lwp, reg := s.lwp, s.reg
+	s.lwp, s.reg = nil, nil
+	if lwp != nil {
+		var b [abi.PtraceLwpinfoSize]byte
+		stopLwpinfo(b[:], ev.Tid, ev.Stop)
+		if !kernel.ApplyPatch(b[:], lwp.Request.Out) || b != s.lwpOut {
+			return lwp, b[:], s.lwpOut[:]
+		}
+	}
+	if reg != nil {
+		var b [abi.RegSize]byte
+		stopReg(&ev.Stop.Regs).Marshal(b[:])
+		if !kernel.ApplyPatch(b[:], reg.Request.Out) || b != s.regOut {
+			return reg, b[:], s.regOut[:]
+		}
+	}
+	return nil, nil, nil
+}
+
+// stopLwpinfo is record.StopLwpinfo: the struct ptrace_lwpinfo that stop
+// event carries, every byte it does not carry zero.
+func stopLwpinfo(b []byte, tid int32, st *format.Stop) {
+	pl := abi.PtraceLwpinfo{Lwpid: tid, Event: st.Event, Flags: st.Flags, ChildPid: st.ChildPid,
+		SyscallCode: st.SyscallCode, SyscallNarg: int32(st.SyscallNarg),
+		Siginfo: abi.FBSDSiginfo{Signo: st.Signo, Code: st.Code, Addr: st.SigAddr}}
+	pl.Marshal(b)
+}
+
+// stopReg is record.StopReg: the struct reg of a stop event's registers.
+func stopReg(r *format.Regs) *abi.Reg {
+	return &abi.Reg{R15: r[0], R14: r[1], R13: r[2], R12: r[3], R11: r[4], R10: r[5], R9: r[6], R8: r[7],
+		Rdi: r[8], Rsi: r[9], Rbp: r[10], Rbx: r[11], Rdx: r[12], Rcx: r[13], Rax: r[14],
+		Trapno: uint32(r[15]), Fs: uint16(r[16]), Gs: uint16(r[17]), Err: uint32(r[18]), Es: uint16(r[19]), Ds: uint16(r[20]),
+		Rip: r[21], Cs: r[22], Rflags: r[23], Rsp: r[24], Ss: r[25]}
 }
 
 func appendRange(b []byte, addr uint64, data []byte) []byte {
