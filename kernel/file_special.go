@@ -14,6 +14,7 @@ type memFile struct {
 	data []byte
 	kind memKind
 	mode uint32
+	dev  string // a device's path: its stat is the host's when the host has it
 }
 
 type memKind uint8
@@ -51,6 +52,14 @@ func (m *memFile) write(k *Kernel, t *Thread, f *File, b []byte, off int64, pwri
 }
 
 func (m *memFile) stat(k *Kernel) ([]byte, error) {
+	if m.kind != memContent && m.dev != "" {
+		// The host's own device node (ino, times, owner), as a native
+		// stat of it and of a standard stream redirected from it show.
+		r := k.host.Call(&HostCall{Op: HostStat, Path: m.dev, Args: []int64{1}})
+		if r.Errno == 0 && len(r.Out) >= abi.StatSize && statMode(r.Out)&abi.S_IFMT == abi.S_IFCHR {
+			return r.Out, nil
+		}
+	}
 	st := abi.Stat{Mode: m.mode, Nlink: 1, Blksize: 4096}
 	if m.kind == memContent {
 		st.Mode = abi.S_IFREG | 0o444
@@ -91,11 +100,11 @@ func (m *memFile) seek(f *File, off int64, whence int) (uint64, error) {
 func (k *Kernel) openSpecial(t *Thread, p string, flags uint32) (*File, bool, error) {
 	switch p {
 	case "/dev/null":
-		return newFile(&memFile{kind: memNull}, flags, p), true, nil
+		return newFile(&memFile{kind: memNull, dev: p}, flags, p), true, nil
 	case "/dev/zero":
-		return newFile(&memFile{kind: memZero}, flags, p), true, nil
+		return newFile(&memFile{kind: memZero, dev: p}, flags, p), true, nil
 	case "/dev/urandom", "/dev/random":
-		return newFile(&memFile{kind: memRandom}, flags, p), true, nil
+		return newFile(&memFile{kind: memRandom, dev: p}, flags, p), true, nil
 	case "/dev/stdin":
 		p = "/proc/self/fd/0"
 	case "/dev/stdout":
@@ -238,9 +247,17 @@ func procMaps(p *Process) string {
 	return sb.String()
 }
 
-// fdLinkName is what /proc/PID/fd/N links to.
-func fdLinkName(f *File) string {
+// fdLinkName is what /proc/PID/fd/N links to. For the standard streams ptrec
+// was started with it is what the host's descriptor links to (a terminal,
+// pipe:[ino], a file), asked through the Host so replay sees the same.
+func (k *Kernel) fdLinkName(f *File) string {
 	switch o := f.ops.(type) {
+	case *hostFile:
+		if o.std {
+			if r := k.host.Call(&HostCall{Op: HostFdLink, Handle: o.handle}); r.Errno == 0 && len(r.Out) > 0 {
+				return string(r.Out)
+			}
+		}
 	case *pipeEnd:
 		return fmt.Sprintf("pipe:[%d]", o.pipe.id)
 	case *unixSocket:
@@ -315,6 +332,9 @@ func (d *procDir) write(k *Kernel, t *Thread, f *File, b []byte, off int64, pwri
 
 func (d *procDir) stat(k *Kernel) ([]byte, error) {
 	st := abi.Stat{Mode: abi.S_IFDIR | 0o500, Nlink: 2, Blksize: 4096, Ino: 1, Dev: 0x16}
+	if d.proc != nil {
+		st.Uid, st.Gid = d.proc.cred.Euid, d.proc.cred.Egid
+	}
 	b := make([]byte, abi.StatSize)
 	st.Marshal(b)
 	return b, nil
@@ -324,10 +344,41 @@ func (d *procDir) close(k *Kernel) {}
 
 // readlinkSpecial answers readlink for /proc/self/exe and /proc/self/fd/N.
 func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
+	s, _, _, ok, err := k.procLink(t, p)
+	return s, ok, err
+}
+
+// procLinkStat is lstat of one of the kernel's links: /proc/PID/fd/N as
+// Linux shows it (mode from the open mode, size 64, the owner's ids),
+// the others lrwxrwxrwx of size 0.
+func (k *Kernel) procLinkStat(t *Thread, p string) ([]byte, bool) {
+	_, proc, f, ok, err := k.procLink(t, p)
+	if !ok || err != nil {
+		return nil, false
+	}
+	st := abi.Stat{Mode: abi.S_IFLNK | 0o777, Nlink: 1, Blksize: 1024, Dev: 0x16,
+		Uid: proc.cred.Euid, Gid: proc.cred.Egid}
+	if f != nil {
+		st.Mode, st.Size = abi.S_IFLNK, 64
+		if f.flags&abi.O_ACCMODE != abi.O_WRONLY {
+			st.Mode |= 0o500
+		}
+		if f.flags&abi.O_ACCMODE != abi.O_RDONLY {
+			st.Mode |= 0o300
+		}
+	}
+	b := make([]byte, abi.StatSize)
+	st.Marshal(b)
+	return b, true
+}
+
+// procLink resolves a kernel link: its target, the process it belongs to
+// and, for fd/N, the open file.
+func (k *Kernel) procLink(t *Thread, p string) (string, *Process, *File, bool, error) {
 	proc, rest := t.p, ""
 	switch {
 	case p == "/proc/self" || p == "/proc/self/":
-		return strconv.Itoa(int(t.p.Pid)), true, nil
+		return strconv.Itoa(int(t.p.Pid)), proc, nil, true, nil
 	case strings.HasPrefix(p, "/proc/self/"):
 		rest = p[len("/proc/self/"):]
 	case strings.HasPrefix(p, "/proc/"):
@@ -335,36 +386,36 @@ func (k *Kernel) readlinkSpecial(t *Thread, p string) (string, bool, error) {
 		i := strings.IndexByte(s, '/')
 		if i < 0 {
 			if _, err := strconv.Atoi(s); err == nil || s == "" {
-				return "", true, abi.EINVAL // a directory, not a link
+				return "", nil, nil, true, abi.EINVAL // a directory, not a link
 			}
-			return "", false, nil
+			return "", nil, nil, false, nil
 		}
 		pid, err := strconv.Atoi(s[:i])
 		if err != nil {
-			return "", false, nil
+			return "", nil, nil, false, nil
 		}
 		if proc = k.pfind(int32(pid)); proc == nil {
-			return "", true, abi.ENOENT
+			return "", nil, nil, true, abi.ENOENT
 		}
 		rest = s[i+1:]
 	default:
-		return "", false, nil
+		return "", nil, nil, false, nil
 	}
 	switch {
 	case rest == "exe":
-		return k.exeLink(proc), true, nil
+		return k.exeLink(proc), proc, nil, true, nil
 	case rest == "cwd":
-		return proc.cwd, true, nil
+		return proc.cwd, proc, nil, true, nil
 	case strings.HasPrefix(rest, "fd/"):
 		fd, err := strconv.Atoi(rest[3:])
-		if err != nil {
-			return "", true, abi.ENOENT
+		if err != nil || proc.files == nil {
+			return "", nil, nil, true, abi.ENOENT
 		}
 		f, err := proc.files.get(fd)
 		if err != nil {
-			return "", true, abi.ENOENT
+			return "", nil, nil, true, abi.ENOENT
 		}
-		return fdLinkName(f), true, nil
+		return k.fdLinkName(f), proc, f, true, nil
 	}
-	return "", false, nil
+	return "", nil, nil, false, nil
 }

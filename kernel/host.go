@@ -41,6 +41,8 @@ const (
 	HostUtimens          // Path, Args[0..3]=atime sec,nsec, mtime sec,nsec, In[0]=1 to follow
 	HostStatfs           // Path → Out=linux struct statfs
 	HostPoll             // Handle, Args[0]=events, Args[1]=timeout ns → Ret=revents
+	HostStatx            // Path (or Handle when Path is ""), Args[0]=AT_* flags, Args[1]=mask → Out=linux struct statx
+	HostFdLink           // Handle → Out=what the host's descriptor links to (/proc/self/fd/N: a tty path, pipe:[ino], a file)
 	hostOpCount
 )
 
@@ -48,7 +50,7 @@ var hostOpNames = [...]string{
 	"invalid", "open", "close", "read", "write", "pread", "pwrite", "seek", "stat", "fstat",
 	"readfile", "readdir", "readlink", "mkdir", "unlink", "rmdir", "rename", "symlink", "link",
 	"chmod", "truncate", "ftruncate", "access", "clock", "random", "sleep", "ioctl", "fsync",
-	"chown", "utimens", "statfs", "poll",
+	"chown", "utimens", "statfs", "poll", "statx", "fdlink",
 }
 
 // String returns the operation's name.

@@ -287,7 +287,7 @@ func (k *Kernel) openPath(t *Thread, p string, flags, mode uint32) (*File, error
 }
 
 func sysClose(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
-	return 0, t.p.files.closeFD(k, int(int32(a[0])))
+	return 0, k.closeFDLocked(t, int(int32(a[0])))
 }
 
 func sysLseek(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
@@ -372,7 +372,9 @@ func sysDup2(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	if nw < 0 || nw > 65535 {
 		return 0, abi.EBADF
 	}
+	k.dupOverLocked(t, nw)
 	t.p.files.installAt(k, f, nw, false)
+	k.locksAfterClose()
 	return uint64(nw), nil
 }
 
@@ -388,7 +390,9 @@ func sysDup3(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	if nw < 0 || nw > 65535 {
 		return 0, abi.EBADF
 	}
+	k.dupOverLocked(t, nw)
 	t.p.files.installAt(k, f, nw, flags&abi.O_CLOEXEC != 0)
+	k.locksAfterClose()
 	return uint64(nw), nil
 }
 
@@ -420,14 +424,7 @@ func sysFcntl(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 		f.flags = f.flags&^settable | uint32(arg)&settable
 		return 0, nil
 	case abi.F_GETLK, abi.F_SETLK, abi.F_SETLKW, abi.F_OFD_GETLK, abi.F_OFD_SETLK, abi.F_OFD_SETLKW:
-		// One emulated machine: advisory locks never conflict.
-		if cmd == abi.F_GETLK || cmd == abi.F_OFD_GETLK {
-			// l_type = F_UNLCK
-			var b [2]byte
-			b[0] = abi.F_UNLCK
-			return 0, t.writeMem(arg, b[:])
-		}
-		return 0, nil
+		return k.fcntlLock(t, f, cmd, arg)
 	case abi.F_GETPIPE_SZ:
 		return pipeCapacity, nil
 	case abi.F_SETPIPE_SZ:

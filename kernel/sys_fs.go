@@ -11,11 +11,8 @@ func (k *Kernel) statPath(t *Thread, p string, follow bool) ([]byte, error) {
 	if !follow {
 		// The kernel's own links (/proc/self, /proc/PID/exe, fd/N) are
 		// symbolic links to lstat.
-		if target, ok, err := k.readlinkSpecial(t, p); ok && err == nil {
-			st := abi.Stat{Mode: abi.S_IFLNK | 0o777, Nlink: 1, Size: int64(len(target)), Blksize: 4096, Dev: 0x16}
-			b := make([]byte, abi.StatSize)
-			st.Marshal(b)
-			return b, nil
+		if st, ok := k.procLinkStat(t, p); ok {
+			return st, nil
 		}
 	}
 	if f, ok, err := k.openSpecial(t, p, abi.O_RDONLY); ok {
@@ -94,19 +91,23 @@ func sysFstat(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 }
 
 func sysStatx(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
-	dirfd, pathAddr, flags, buf := int32(a[0]), a[1], int(a[2]), a[4]
+	dirfd, pathAddr, flags, mask, buf := int32(a[0]), a[1], int(a[2]), uint32(a[3]), a[4]
+	const known = abi.AT_SYMLINK_NOFOLLOW | abi.AT_NO_AUTOMOUNT | abi.AT_EMPTY_PATH | abi.AT_STATX_SYNC_TYPE
+	if flags&^known != 0 || flags&abi.AT_STATX_SYNC_TYPE == abi.AT_STATX_SYNC_TYPE || mask&0x80000000 != 0 {
+		return 0, abi.EINVAL
+	}
 	name, err := t.readString(pathAddr, 4096)
 	if err != nil {
 		return 0, err
 	}
-	var st []byte
+	hostFlags := int64(flags & abi.AT_STATX_SYNC_TYPE)
+	var sx []byte
 	if name == "" && flags&abi.AT_EMPTY_PATH != 0 {
 		f, err := t.p.files.get(int(dirfd))
 		if err != nil {
 			return 0, err
 		}
-		st, err = f.ops.stat(k)
-		if err != nil {
+		if sx, err = k.statxFile(f, hostFlags, mask); err != nil {
 			return 0, err
 		}
 	} else {
@@ -114,16 +115,85 @@ func sysStatx(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if st, err = k.statPath(t, p, flags&abi.AT_SYMLINK_NOFOLLOW == 0); err != nil {
+		if sx, err = k.statxPath(t, p, flags&abi.AT_SYMLINK_NOFOLLOW == 0, hostFlags, mask); err != nil {
 			return 0, err
 		}
 	}
+	return 0, t.writeMem(buf, sx)
+}
+
+// statxFile is statx of an open file: the host's own struct statx for a
+// host file (birth time, attributes and mask as native), one built from
+// struct stat for the kernel's files.
+func (k *Kernel) statxFile(f *File, hostFlags int64, mask uint32) ([]byte, error) {
+	if h, ok := f.ops.(*hostFile); ok {
+		r := k.host.Call(&HostCall{Op: HostStatx, Handle: h.handle, Args: []int64{hostFlags, int64(mask)}})
+		if r.Errno != 0 {
+			return nil, r.Errno
+		}
+		return statxBytes(r.Out), nil
+	}
+	st, err := f.ops.stat(k)
+	if err != nil {
+		return nil, err
+	}
+	return statxOf(st), nil
+}
+
+// statxPath is statx of a path. A host path is opened O_PATH (through the
+// same, confined, HostOpen as any open) and asked by handle, so HostStatx
+// never carries a path.
+func (k *Kernel) statxPath(t *Thread, p string, follow bool, hostFlags int64, mask uint32) ([]byte, error) {
+	if !follow {
+		if st, ok := k.procLinkStat(t, p); ok {
+			return statxOf(st), nil
+		}
+	}
+	if f, ok, err := k.openSpecial(t, p, abi.O_RDONLY); ok {
+		if err != nil {
+			return nil, err
+		}
+		return k.statxFile(f, hostFlags, mask)
+	}
+	if follow {
+		if link, ok, err := k.readlinkSpecial(t, p); ok {
+			if err != nil {
+				return nil, err
+			}
+			p = link
+		}
+	}
+	oflags := int64(abi.O_PATH)
+	if !follow {
+		oflags |= abi.O_NOFOLLOW
+	}
+	r := k.host.Call(&HostCall{Op: HostOpen, Path: p, Args: []int64{oflags, 0}})
+	if r.Errno != 0 {
+		return nil, r.Errno
+	}
+	h := r.Ret
+	r = k.host.Call(&HostCall{Op: HostStatx, Handle: h, Args: []int64{hostFlags, int64(mask)}})
+	k.host.Call(&HostCall{Op: HostClose, Handle: h})
+	if r.Errno != 0 {
+		return nil, r.Errno
+	}
+	return statxBytes(r.Out), nil
+}
+
+// statxBytes sizes a host reply to struct statx.
+func statxBytes(b []byte) []byte {
+	out := make([]byte, abi.StatxSize)
+	copy(out, b)
+	return out
+}
+
+func statxOf(st []byte) []byte {
 	var s abi.Stat
 	s.Unmarshal(st)
 	sx := statxFromStat(&s)
 	b := make([]byte, abi.StatxSize)
 	sx.Marshal(b)
-	return 0, t.writeMem(buf, b)
+	return b
 }
 
 func sysReadlink(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {

@@ -451,3 +451,45 @@ func sysSetrlimit(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	args := SyscallArgs{0, a[0], a[1], 0}
 	return sysPrlimit64(k, t, &args)
 }
+
+// fadvise64 advice values (POSIX_FADV_*).
+const fadvNoreuse = 5
+
+// sysFadvise64 checks its arguments as Linux's generic_fadvise does and
+// succeeds: ptrec has no page cache to advise.
+func sysFadvise64(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	f, err := t.p.files.get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	st, err := f.ops.stat(k)
+	if err != nil {
+		return 0, err
+	}
+	if statMode(st)&abi.S_IFMT == abi.S_IFIFO {
+		return 0, abi.ESPIPE
+	}
+	if int64(a[2]) < 0 || a[3] > fadvNoreuse {
+		return 0, abi.EINVAL
+	}
+	return 0, nil
+}
+
+// sysReadahead accepts regular files and block devices open for reading.
+func sysReadahead(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
+	f, err := t.p.files.get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if f.flags&abi.O_ACCMODE == abi.O_WRONLY {
+		return 0, abi.EBADF
+	}
+	st, err := f.ops.stat(k)
+	if err != nil {
+		return 0, err
+	}
+	if m := statMode(st) & abi.S_IFMT; m != abi.S_IFREG && m != abi.S_IFBLK {
+		return 0, abi.EINVAL
+	}
+	return 0, nil
+}

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -304,6 +306,32 @@ func (h *Host) Call(c *kernel.HostCall) kernel.HostReply {
 			return fail(err)
 		}
 		return kernel.HostReply{Out: marshalStatfs(&st)}
+	case kernel.HostStatx:
+		var sx unix.Statx_t
+		dirfd, flags := unix.AT_FDCWD, int(arg(c, 0))&^unix.AT_EMPTY_PATH
+		if c.Path == "" {
+			f, e := h.file(c.Handle)
+			if e != 0 {
+				return kernel.HostReply{Errno: e}
+			}
+			dirfd, flags = int(f.Fd()), flags|unix.AT_EMPTY_PATH
+		}
+		if err := unix.Statx(dirfd, c.Path, flags, int(uint32(arg(c, 1))), &sx); err != nil {
+			return fail(err)
+		}
+		b := make([]byte, unsafe.Sizeof(sx))
+		copy(b, unsafe.Slice((*byte)(unsafe.Pointer(&sx)), len(b)))
+		return kernel.HostReply{Out: b}
+	case kernel.HostFdLink:
+		f, e := h.file(c.Handle)
+		if e != 0 {
+			return kernel.HostReply{Errno: e}
+		}
+		s, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+		if err != nil {
+			return fail(err)
+		}
+		return kernel.HostReply{Ret: int64(len(s)), Out: []byte(s)}
 	case kernel.HostIoctl:
 		f, e := h.file(c.Handle)
 		if e != 0 {
