@@ -52,6 +52,7 @@ type Kernel struct {
 	pollWait       waitQueue // threads in poll, select and epoll_wait
 	yieldRequested bool
 	futexes        map[futexKey]*futexQueue
+	lockTable      *lockTable // flock, POSIX and OFD locks (sys_flock.go); nil until the first lock
 
 	warned map[int]bool
 	fatal  error // an emulator error that ends the run

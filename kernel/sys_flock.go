@@ -2,7 +2,7 @@ package kernel
 
 import (
 	"math"
-	"sync"
+	"sort"
 
 	"ptrec/kernel/abi"
 )
@@ -20,8 +20,9 @@ import (
 // with the descriptor close-on-exec) is noticed when a waiter re-checks,
 // which it does every lockPollNs as well.
 //
-// Limitation: the lock table hangs off a registry keyed by the Kernel, so a
-// Snapshot (reverse execution) does not copy it.
+// The lock table is a field of the Kernel, so a Snapshot copies it. Maps
+// are only iterated in key order (inodesInOrder): wake-ups, and so the
+// schedule, must not depend on Go's map order.
 
 const (
 	lockSH = 1
@@ -75,27 +76,29 @@ type lockTable struct {
 	waiting map[*Process]posixWait
 }
 
-var (
-	lockTablesMu sync.Mutex
-	lockTables   = map[*Kernel]*lockTable{}
-)
-
 func (k *Kernel) locks() *lockTable {
-	lockTablesMu.Lock()
-	defer lockTablesMu.Unlock()
-	lt := lockTables[k]
-	if lt == nil {
-		lt = &lockTable{inodes: map[lockKey]*lockInode{}, waiting: map[*Process]posixWait{}}
-		lockTables[k] = lt
+	if k.lockTable == nil {
+		k.lockTable = &lockTable{inodes: map[lockKey]*lockInode{}, waiting: map[*Process]posixWait{}}
 	}
-	return lt
+	return k.lockTable
 }
 
 // lockTableIfAny returns k's table only if one exists (no locks ever taken).
-func (k *Kernel) lockTableIfAny() *lockTable {
-	lockTablesMu.Lock()
-	defer lockTablesMu.Unlock()
-	return lockTables[k]
+func (k *Kernel) lockTableIfAny() *lockTable { return k.lockTable }
+
+// inodesInOrder returns the table's inodes ordered by key.
+func (lt *lockTable) inodesInOrder() []lockKey {
+	keys := make([]lockKey, 0, len(lt.inodes))
+	for key := range lt.inodes {
+		keys = append(keys, key)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].dev != keys[j].dev {
+			return keys[i].dev < keys[j].dev
+		}
+		return keys[i].ino < keys[j].ino
+	})
+	return keys
 }
 
 // fileKey is the inode identity of an open file.
@@ -411,7 +414,8 @@ func (k *Kernel) releasePosix(p *Process, f *File) {
 		return
 	}
 	var keyed []lockKey
-	for key, in := range lt.inodes {
+	for _, key := range lt.inodesInOrder() {
+		in := lt.inodes[key]
 		for _, l := range in.recs {
 			if l.proc == p {
 				keyed = append(keyed, key)
@@ -442,7 +446,8 @@ func (k *Kernel) locksAfterClose() {
 	if lt == nil {
 		return
 	}
-	for key, in := range lt.inodes {
+	for _, key := range lt.inodesInOrder() {
+		in := lt.inodes[key]
 		if in.sweep() {
 			k.wakeAll(&in.q)
 		}
@@ -518,7 +523,8 @@ func (k *Kernel) dropProcessLocks(p *Process) {
 		return
 	}
 	delete(lt.waiting, p)
-	for _, in := range lt.inodes {
+	for _, key := range lt.inodesInOrder() {
+		in := lt.inodes[key]
 		before := len(in.recs)
 		in.setRange(recLock{proc: p, start: 0, end: lockEOF}, true)
 		if len(in.recs) != before {
