@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 
@@ -947,6 +948,64 @@ func DecodeDelta(b []byte, fn func(addr uint64, data []byte)) bool {
 		}
 		fn(addr, b[:n])
 		b = b[n:]
+	}
+	return true
+}
+
+// AppendPatch appends to dst the bytes of full that differ from base (both
+// the same length) as runs of (uvarint skip, uvarint length, bytes), skip
+// counting from the end of the previous run; runs closer than 4 bytes are
+// merged. ApplyPatch(base, patch) rebuilds full. A recorder logs a request's
+// output this way against what its stop event already says.
+func AppendPatch(dst, base, full []byte) []byte {
+	last := 0
+	for i := 0; i < len(full); {
+		if i+8 <= len(full) && le64(full[i:]) == le64(base[i:]) {
+			i += 8
+			continue
+		}
+		if full[i] == base[i] {
+			i++
+			continue
+		}
+		j, same := i+1, 0
+		for ; j < len(full) && same < 4; j++ {
+			if full[j] == base[j] {
+				same++
+			} else {
+				same = 0
+			}
+		}
+		j -= same
+		dst = binary.AppendUvarint(dst, uint64(i-last))
+		dst = binary.AppendUvarint(dst, uint64(j-i))
+		dst = append(dst, full[i:j]...)
+		last, i = j, j
+	}
+	return dst
+}
+
+// ApplyPatch overwrites base with an AppendPatch patch; it reports whether
+// the patch was well formed and fitted base.
+func ApplyPatch(base, patch []byte) bool {
+	pos := uint64(0)
+	for len(patch) > 0 {
+		skip, n1 := binary.Uvarint(patch)
+		if n1 <= 0 {
+			return false
+		}
+		l, n2 := binary.Uvarint(patch[n1:])
+		if n2 <= 0 {
+			return false
+		}
+		patch = patch[n1+n2:]
+		if skip > uint64(len(base))-pos || l > uint64(len(base))-pos-skip || l > uint64(len(patch)) {
+			return false
+		}
+		pos += skip
+		copy(base[pos:], patch[:l])
+		pos += l
+		patch = patch[l:]
 	}
 	return true
 }

@@ -6,6 +6,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -171,6 +172,7 @@ type Session struct {
 	stop      format.Stop
 	stopEv    format.Event
 	md        format.MemDelta
+	patchBuf  []byte
 	flusher   Flusher // the sink, if it flushes
 	flushEv   uint64  // events since the last flush
 	flushIc   uint64  // instruction count at the last flush
@@ -229,10 +231,25 @@ func (s *Session) request(op int, pid int32, addr uint64, data int64, in []byte,
 	s.req = format.Request{Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: res.Ret, In: in, Out: res.Out}
 	ev := &s.reqEv
 	*ev = format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &s.req}
-	if op == kernel.PT_PTREC_GETDELTA {
+	switch {
+	case op == kernel.PT_PTREC_GETDELTA:
 		// The delta itself is the MemDelta event that follows.
 		ev.Request.Out = nil
 		ev.Request.Result = int64(len(res.Out))
+	case err == nil && op == abi.PT_LWPINFO && data == abi.PtraceLwpinfoSize && len(res.Out) == abi.PtraceLwpinfoSize:
+		// By reference to the stop event that follows (docs/FORMAT.md):
+		// only the bytes the stop does not carry are logged.
+		var base [abi.PtraceLwpinfoSize]byte
+		pl := parseLwpinfo(res.Out)
+		st := stopOf(&pl)
+		StopLwpinfo(base[:], pl.Lwpid, &st)
+		ev.Request.Out = s.patch(base[:], res.Out)
+	case err == nil && op == abi.PT_GETREGS && len(res.Out) == abi.RegSize:
+		var base [abi.RegSize]byte
+		regs := RegsRecord(res.Out, nil)
+		r := StopReg(&regs)
+		r.Marshal(base[:])
+		ev.Request.Out = s.patch(base[:], res.Out)
 	}
 	if err != nil {
 		var e abi.Errno
@@ -245,6 +262,60 @@ func (s *Session) request(op int, pid int32, addr uint64, data int64, in []byte,
 		return res, werr
 	}
 	return res, err
+}
+
+// patch returns the by-reference form of a request's output full: nil when
+// base (rebuilt from the stop event) is full, else the AppendPatch of full
+// against base if shorter than full, else full itself (logged literally).
+func (s *Session) patch(base, full []byte) []byte {
+	s.patchBuf = kernel.AppendPatch(s.patchBuf[:0], base, full)
+	switch {
+	case len(s.patchBuf) == 0:
+		return nil
+	case len(s.patchBuf) < len(full):
+		return s.patchBuf
+	}
+	return full
+}
+
+// parseLwpinfo reads the fields of a struct ptrace_lwpinfo
+// (abi.PtraceLwpinfoSize bytes) that a stop event records, without the
+// allocations of abi.PtraceLwpinfo.Unmarshal (pl_tdname).
+func parseLwpinfo(b []byte) abi.PtraceLwpinfo {
+	_ = b[abi.PtraceLwpinfoSize-1]
+	u32 := func(o int) uint32 { return binary.LittleEndian.Uint32(b[o:]) }
+	return abi.PtraceLwpinfo{Lwpid: int32(u32(0)), Event: int32(u32(4)), Flags: int32(u32(8)),
+		Siginfo:  abi.FBSDSiginfo{Signo: int32(u32(48)), Code: int32(u32(56)), Addr: binary.LittleEndian.Uint64(b[72:])},
+		ChildPid: int32(u32(148)), SyscallCode: u32(152), SyscallNarg: int32(u32(156))}
+}
+
+// stopOf is what a stop event records of a ptrace_lwpinfo.
+func stopOf(pl *abi.PtraceLwpinfo) format.Stop {
+	st := format.Stop{Event: pl.Event, Flags: pl.Flags, ChildPid: pl.ChildPid, SyscallCode: pl.SyscallCode, SyscallNarg: uint32(pl.SyscallNarg)}
+	if pl.Flags&abi.PL_FLAG_SI != 0 {
+		st.Signo, st.Code, st.SigAddr = pl.Siginfo.Signo, pl.Siginfo.Code, pl.Siginfo.Addr
+	}
+	return st
+}
+
+// StopLwpinfo writes to b[:abi.PtraceLwpinfoSize] the struct
+// ptrace_lwpinfo that a stop event of thread tid carries: lwpid, event,
+// flags, si_signo, si_code, si_addr, child pid, syscall code and narg; every
+// other byte is zero. (replay has the same function; they must agree.)
+func StopLwpinfo(b []byte, tid int32, st *format.Stop) {
+	pl := abi.PtraceLwpinfo{Lwpid: tid, Event: st.Event, Flags: st.Flags, ChildPid: st.ChildPid,
+		SyscallCode: st.SyscallCode, SyscallNarg: int32(st.SyscallNarg),
+		Siginfo: abi.FBSDSiginfo{Signo: st.Signo, Code: st.Code, Addr: st.SigAddr}}
+	pl.Marshal(b)
+}
+
+// StopReg is the struct reg of a stop event's registers (RegsRecord's
+// inverse).
+func StopReg(r *format.Regs) abi.Reg {
+	return abi.Reg{R15: r[0], R14: r[1], R13: r[2], R12: r[3], R11: r[4], R10: r[5], R9: r[6], R8: r[7],
+		Rdi: r[8], Rsi: r[9], Rbp: r[10], Rbx: r[11], Rdx: r[12], Rcx: r[13], Rax: r[14],
+		Trapno: uint32(r[15]), Fs: uint16(r[16]), Gs: uint16(r[17]), Err: uint32(r[18]), Es: uint16(r[19]), Ds: uint16(r[20]),
+		Rip: r[21], Cs: r[22], Rflags: r[23], Rsp: r[24], Ss: r[25]}
 }
 
 // killAll ends the run early: it logs the PtraceKillAll marker, so replay
@@ -320,8 +391,10 @@ func (s *Session) loop() (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("record: PT_LWPINFO: %w", err)
 		}
-		var pl abi.PtraceLwpinfo
-		pl.Unmarshal(out.Out)
+		if len(out.Out) < abi.PtraceLwpinfoSize {
+			return res, fmt.Errorf("record: PT_LWPINFO returned %d bytes", len(out.Out))
+		}
+		pl := parseLwpinfo(out.Out)
 		ev.Tid = pl.Lwpid
 		stop.Event, stop.Flags = pl.Event, pl.Flags
 		stop.ChildPid, stop.SyscallCode, stop.SyscallNarg = pl.ChildPid, pl.SyscallCode, uint32(pl.SyscallNarg)
