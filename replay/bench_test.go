@@ -12,7 +12,11 @@ import (
 	"ptrec/replay"
 )
 
-var benchTrace = flag.String("replay.trace", "", "trace for TestReverseStepLatency (e.g. debugme.musl 25000000: 1.25e8 instructions)")
+var (
+	benchTrace = flag.String("replay.trace", "", "trace for TestReverseStepLatency (e.g. debugme.musl 25000000: 1.25e8 instructions)")
+	benchRatio = flag.Float64("replay.ratio", 0, "checkpoint memory cap as a multiple of the guest's peak resident memory (0: the default)")
+	benchN     = flag.Int("replay.points", 60, "random points TestReverseStepLatency measures")
+)
 
 // TestReverseStepLatency measures reverse-stepi latency at random points of
 // a long trace, and the memory the checkpoints hold. It runs only with
@@ -33,6 +37,15 @@ func TestReverseStepLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.SetCheckpointRatio(*benchRatio)
+	var multiples []float64
+	memory := func(when string) {
+		pages, overhead, rss, peak := r.CheckpointMemory()
+		m := float64(pages+overhead) / float64(peak)
+		multiples = append(multiples, m)
+		t.Logf("%s: %d checkpoints hold %.1f MiB of pages beyond the guest's + %.1f MiB kernel copies = %.2fx the guest's peak resident %.1f MiB (%.2fx its current %.1f MiB)",
+			when, len(r.Checkpoints()), mib(pages), mib(overhead), m, mib(peak), float64(pages+overhead)/float64(rss), mib(rss))
+	}
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -46,9 +59,10 @@ func TestReverseStepLatency(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	t.Logf("checkpoint memory: %.1f MiB heap above the start", float64(ms.HeapInuse-base)/(1<<20))
+	memory("at the end")
 	rng := rand.New(rand.NewSource(1))
 	var lat []time.Duration
-	for i := 0; i < 60; i++ {
+	for i := 0; i < *benchN; i++ {
 		k := 1 + uint64(rng.Int63n(int64(end-1)))
 		if err := r.GotoIcount(k); err != nil {
 			t.Fatal(err)
@@ -64,10 +78,17 @@ func TestReverseStepLatency(t *testing.T) {
 		if r.Where().Icount != k-1 {
 			t.Fatalf("rstep 1 from @%d: at @%d", k, r.Where().Icount)
 		}
+		pages, overhead, _, peak := r.CheckpointMemory()
+		multiples = append(multiples, float64(pages+overhead)/float64(peak))
 	}
+	sort.Float64s(multiples)
+	t.Logf("checkpoint memory over the random points: median %.2fx, max %.2fx the guest's peak resident memory", multiples[len(multiples)/2], multiples[len(multiples)-1])
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	t.Logf("reverse-stepi latency over %d random points: median %v, p99 %v, max %v", len(lat), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	t.Logf("checkpoints: %d, heap above the start %.1f MiB", len(r.Checkpoints()), float64(ms.HeapInuse-base)/(1<<20))
+	memory("after the random points")
 }
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }

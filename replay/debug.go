@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 
 	"ptrec/kernel"
@@ -103,7 +102,6 @@ type checkpoint struct {
 	snap   *kernel.Snapshot
 	loop   loopState
 	counts map[int32]uint64 // each thread's own instruction count
-	heap   uint64           // heap in use just after it was taken
 }
 
 // debugger is the Replayer's debugging state.
@@ -113,7 +111,9 @@ type debugger struct {
 	interval uint64
 	maxCk    int
 	memCap   uint64
-	heapBase uint64
+	ratio    float64            // cap on checkpoint memory as a multiple of the guest's peak resident memory
+	ledger   *kernel.PageLedger // the guest pages the checkpoints hold
+	peakRSS  int                // the guest's peak resident pages at a checkpoint
 	breaks   []*Breakpoint
 	nextID   int
 	tid      int32 // selected thread, 0: the kernel's current thread
@@ -122,11 +122,23 @@ type debugger struct {
 	total    uint64 // instructions of the whole trace, if known
 }
 
-// Default checkpoint policy.
+// Default checkpoint policy. Checkpoint memory is what the checkpoints
+// hold beyond the live guest: guest pages no longer in the guest's address
+// spaces (counted once however many checkpoints share them) plus each
+// checkpoint's own copy of the kernel (objects, CPUs, page tables). It is
+// capped by DefaultCheckpointMemory bytes (--checkpoint-memory) and by
+// DefaultCheckpointRatio times the guest's peak resident memory, but never
+// below minCheckpointMemory. The accounting counts pages, not Go heap
+// statistics, so where checkpoints land is deterministic.
 const (
 	DefaultCheckpointInterval = 1 << 20
 	DefaultCheckpointMemory   = 1 << 30
+	DefaultCheckpointRatio    = 2.0
+	minCheckpointMemory       = 4 << 20
 	maxCheckpoints            = 256
+	// A run to a position takes a checkpoint interval/nearStopDiv
+	// instructions before it.
+	nearStopDiv = 16
 )
 
 func (d *debugger) init(r *Replayer) {
@@ -134,11 +146,10 @@ func (d *debugger) init(r *Replayer) {
 	d.interval = DefaultCheckpointInterval
 	d.maxCk = maxCheckpoints
 	d.memCap = DefaultCheckpointMemory
+	d.ratio = DefaultCheckpointRatio
+	d.ledger = kernel.NewPageLedger()
 	d.nextID = 1
 	d.syms = make(map[string]*symtab)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	d.heapBase = ms.HeapInuse
 	d.checkpoint()
 }
 
@@ -150,6 +161,14 @@ func (r *Replayer) SetCheckpointPolicy(interval, memory uint64) {
 	}
 	if memory != 0 {
 		r.dbg.memCap = memory
+	}
+}
+
+// SetCheckpointRatio sets the cap on checkpoint memory as a multiple of
+// the guest's peak resident memory (0 keeps the value).
+func (r *Replayer) SetCheckpointRatio(ratio float64) {
+	if ratio > 0 {
+		r.dbg.ratio = ratio
 	}
 }
 
@@ -180,13 +199,45 @@ func (d *debugger) checkpoint() {
 		return
 	}
 	c := &checkpoint{icount: ic, pos: pos, snap: r.k.Snapshot(), loop: r.loop, counts: threadCounts(r.k)}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	c.heap = ms.HeapInuse
+	d.ledger.Add(c.snap)
 	d.ckpts = append(d.ckpts, nil)
 	copy(d.ckpts[i+1:], d.ckpts[i:])
 	d.ckpts[i] = c
-	d.thin(ms.HeapInuse)
+	if n := r.k.ResidentPages(); n > d.peakRSS {
+		d.peakRSS = n
+	}
+	d.thin()
+}
+
+// limit returns the cap on checkpoint memory in bytes.
+func (d *debugger) limit() uint64 {
+	l := uint64(d.ratio * float64(d.peakRSS) * machine.PageSize)
+	if l < minCheckpointMemory {
+		l = minCheckpointMemory
+	}
+	if d.memCap < l {
+		l = d.memCap
+	}
+	return l
+}
+
+// cost returns the checkpoints' memory beyond the live guest's (live):
+// pages in bytes, and their kernel copies' overhead.
+func (d *debugger) cost(live kernel.PageSet) (pages, overhead uint64) {
+	snaps := make([]*kernel.Snapshot, len(d.ckpts))
+	for i, c := range d.ckpts {
+		snaps[i] = c.snap
+		overhead += c.snap.OverheadBytes() + uint64(cap(c.loop.lastDelta))
+	}
+	return uint64(d.ledger.Beyond(live, snaps)) * machine.PageSize, overhead
+}
+
+// CheckpointMemory reports the checkpoints' memory: guest pages they hold
+// beyond the live guest's, in bytes, the overhead of their kernel copies in
+// bytes, and the guest's resident memory now and at its peak, in bytes.
+func (r *Replayer) CheckpointMemory() (pages, overhead, rss, peak uint64) {
+	pages, overhead = r.dbg.cost(r.k.LivePages())
+	return pages, overhead, uint64(r.k.ResidentPages()) * machine.PageSize, uint64(r.dbg.peakRSS) * machine.PageSize
 }
 
 func threadCounts(k *kernel.Kernel) map[int32]uint64 {
@@ -201,38 +252,47 @@ func threadCounts(k *kernel.Kernel) map[int32]uint64 {
 
 // thin drops checkpoints while there are too many or they hold too much
 // memory: the one whose removal leaves the smallest gap relative to its
-// distance from the current position goes first. The first checkpoint (the
-// start) is always kept.
-func (d *debugger) thin(heap uint64) {
-	over := func() bool {
-		if len(d.ckpts) > d.maxCk {
-			return true
-		}
-		return len(d.ckpts) > 3 && heap > d.heapBase && heap-d.heapBase > d.memCap
-	}
+// distance from the current position goes first, which spaces them
+// logarithmically going back. The first checkpoint (the start) and the
+// last one at or before the current position (the one a reverse step
+// restores) are always kept.
+func (d *debugger) thin() {
 	cur := d.r.k.Icount()
-	for over() && len(d.ckpts) > 2 {
+	live := d.r.k.LivePages()
+	pages, overhead := d.cost(live)
+	limit := d.limit()
+	for len(d.ckpts) > 2 && (len(d.ckpts) > d.maxCk || pages+overhead > limit) {
+		recent := 0
+		for i, c := range d.ckpts {
+			if c.icount <= cur {
+				recent = i
+			}
+		}
 		best, bestScore := -1, 0.0
-		for i := 1; i < len(d.ckpts)-1; i++ {
-			gap := float64(d.ckpts[i+1].icount - d.ckpts[i-1].icount)
+		for i := 1; i < len(d.ckpts); i++ {
+			if i == recent {
+				continue
+			}
+			var gap float64
+			if i+1 < len(d.ckpts) {
+				gap = float64(d.ckpts[i+1].icount - d.ckpts[i-1].icount)
+			} else {
+				gap = 2 * float64(d.ckpts[i].icount-d.ckpts[i-1].icount)
+			}
 			dist := float64(absDiff(cur, d.ckpts[i].icount)) + float64(d.interval)
 			if s := gap / dist; best < 0 || s < bestScore {
 				best, bestScore = i, s
 			}
 		}
-		// Estimate what the dropped checkpoint held.
-		if best+1 < len(d.ckpts) {
-			if h := d.ckpts[best].heap; h > d.ckpts[best-1].heap {
-				freed := h - d.ckpts[best-1].heap
-				if freed < heap {
-					heap -= freed
-				}
-			}
-		}
-		d.ckpts = append(d.ckpts[:best], d.ckpts[best+1:]...)
-		if len(d.ckpts) <= d.maxCk && heap <= d.heapBase+d.memCap {
+		if best < 0 {
 			break
 		}
+		c := d.ckpts[best]
+		freed := uint64(d.ledger.Unique(c.snap, live)) * machine.PageSize
+		d.ledger.Remove(c.snap)
+		d.ckpts = append(d.ckpts[:best], d.ckpts[best+1:]...)
+		pages -= min(pages, freed)
+		overhead -= min(overhead, c.snap.OverheadBytes()+uint64(cap(c.loop.lastDelta)))
 	}
 }
 
@@ -284,6 +344,11 @@ func (d *debugger) run(stop kernel.ReplayStop, slots bool, stopEvent uint64) (st
 	for {
 		ic := r.k.Icount()
 		b := (ic/d.interval + 1) * d.interval
+		// One checkpoint shortly before a target position, so that
+		// reverse steps from there re-execute little.
+		if near := d.interval / nearStopDiv; stop.At && stop.Icount > ic+near && stop.Icount-near < b {
+			b = stop.Icount - near
+		}
 		s := stop
 		seg := !s.At || b < s.Icount
 		if seg {
