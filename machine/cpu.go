@@ -61,6 +61,8 @@ type CPU struct {
 	fetchPN    uint64
 	fetchCP    *codePage
 	scratch    dinst
+	oneBlk     [1]dinst  // tmpBlk's instruction
+	tmpBlk     block     // an uncached block: an instruction straddling a page
 	pend       Exit      // the exit a failing helper recorded
 	watchOn    bool      // a data breakpoint is enabled: no TLB fast path
 	execBPOn   bool      // an execute breakpoint is enabled

@@ -38,6 +38,7 @@ type dinst struct {
 	index int8  // -1 none
 	scale uint8 // shift count 0..3
 	a32   bool  // 32-bit address size
+	dead  bool  // in a block: the next instruction overwrites every arithmetic flag
 	x87   uint16
 	kind  uint8 // fast-path class (k* constants), kSlow for the general executor
 	sub   uint8 // ALU operation of the kAlu* kinds
@@ -261,8 +262,10 @@ func classify(d *dinst) {
 
 // codePage caches decoded instructions of one page by offset.
 type codePage struct {
-	idx   [PageSize]uint16 // 1 + index into insts, 0 not decoded
-	insts []dinst
+	idx    [PageSize]uint16 // 1 + index into insts, 0 not decoded
+	insts  []dinst
+	bidx   [PageSize]uint16 // 1 + index into blocks of the block starting there, 0 none
+	blocks []block
 }
 
 func gpr(r x86asm.Reg) (a arg, ok bool) {

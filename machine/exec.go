@@ -38,15 +38,18 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			ex = Exit{Reason: ExitUD}
 		}
 	}()
-	for ; budget > 0; budget-- {
+	for budget > 0 {
+		// Find the decoded block at RIP; its instructions run without a
+		// cache lookup each, while they fall through in sequence.
 		rip := c.RIP
-		var in *dinst
+		var blk *block
 		if rip>>12 == c.fetchPN {
-			if ix := c.fetchCP.idx[rip&0xfff]; ix != 0 {
-				in = &c.fetchCP.insts[ix-1]
+			if bx := c.fetchCP.bidx[rip&0xfff]; bx != 0 {
+				blk = &c.fetchCP.blocks[bx-1]
 			}
 		}
-		if in == nil {
+		one := slow
+		if blk == nil {
 			bpPage := false
 			if c.bps != nil {
 				var hit bool
@@ -55,367 +58,388 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 			}
 			var ok bool
-			if in, ok = c.fetch(rip); !ok {
+			if blk, ok = c.block(rip); !ok {
 				return c.pend
 			}
 			if bpPage {
 				c.fetchPN = ^uint64(0) // check every instruction of this page
+				one = true
 			}
 		}
-		var tf bool
-		if slow {
-			if c.execBPOn && c.rflags&FlagRF == 0 {
-				if hit := c.execBreak(rip); hit != 0 {
-					c.DR[6] = c.DR[6]&^0xf | hit
-					return Exit{Reason: ExitDebug}
-				}
-			}
-			tf = c.rflags&FlagTF != 0
-			c.dr6hit = 0
+		pn := c.fetchPN
+		insts := blk.insts
+		if one {
+			insts = insts[:1]
+		} else if uint64(len(insts)) > budget {
+			insts = insts[:budget]
 		}
-		next := rip + uint64(in.len)
-		var st int
-		switch in.kind {
-		case kMovRR:
-			c.setReg(in.args[0].reg, in.args[0].size, c.Regs[in.args[1].reg])
-			c.RIP = next
-		case kMovRI:
-			c.setReg(in.args[0].reg, in.args[0].size, in.imm)
-			c.RIP = next
-		case kMovRM:
-			var v uint64
-			var ok bool
-			a := c.eaFast(in)
-			if in.args[0].size == 8 {
-				v, ok = c.rd8(a)
-			}
-			if !ok {
-				v, ok = c.rd(a, in.args[0].size)
-			}
-			if !ok {
-				return c.pend
-			}
-			c.setReg(in.args[0].reg, in.args[0].size, v)
-			c.RIP = next
-		case kMovMR:
-			var ok bool
-			a := c.eaFast(in)
-			if in.args[0].size == 8 {
-				ok = c.wr8(a, c.Regs[in.args[1].reg])
-			}
-			if !ok {
-				ok = c.wr(a, in.args[0].size, c.Regs[in.args[1].reg])
-			}
-			if !ok {
-				return c.pend
-			}
-			c.RIP = next
-		case kMovMI:
-			if !c.wr(c.eaFast(in), in.args[0].size, in.imm) {
-				return c.pend
-			}
-			c.RIP = next
-		case kAluRR, kAluRI:
-			d := in.args[0]
-			a := c.Regs[d.reg]
-			b := in.imm
-			if in.kind == kAluRR {
-				b = c.Regs[in.args[1].reg]
-			}
-			var r uint64
-			switch in.sub {
-			case aluAdd:
-				r = a + b
-			case aluSub, aluCmp:
-				r = a - b
-			case aluXor:
-				r = a ^ b
-			case aluAnd, aluTest:
-				r = a & b
-			case aluOr:
-				r = a | b
-			default:
-				r, _ = c.alu(in.sub, d.size, a, b)
-				c.setReg(d.reg, d.size, r)
-				c.RIP = next
-				break
-			}
-			if in.sub < aluCmp {
-				if d.size == 8 {
-					c.Regs[d.reg] = r
-				} else {
-					c.Regs[d.reg] = uint64(uint32(r))
+	block:
+		for i := range insts {
+			in := &insts[i]
+			budget--
+			var tf bool
+			if slow {
+				if c.execBPOn && c.rflags&FlagRF == 0 {
+					if hit := c.execBreak(rip); hit != 0 {
+						c.DR[6] = c.DR[6]&^0xf | hit
+						return Exit{Reason: ExitDebug}
+					}
 				}
+				tf = c.rflags&FlagTF != 0
+				c.dr6hit = 0
 			}
-			c.fk = aluFlags[in.sub]
-			c.fsh = 64 - 8*d.size
-			c.fa, c.fb, c.fr = a, b, r
-			c.RIP = next
-		case kAluRM:
-			d := in.args[0]
-			b, ok := c.rd(c.eaFast(in), d.size)
-			if !ok {
-				return c.pend
-			}
-			r, w := c.alu(in.sub, d.size, c.Regs[d.reg], b)
-			if w {
-				c.setReg(d.reg, d.size, r)
-			}
-			c.RIP = next
-		case kAluMR, kAluMI:
-			st = c.opAlu(in, next)
-		case kJcc:
-			if c.cond(in.cc) {
-				c.RIP = in.imm
-			} else {
+			next := rip + uint64(in.len)
+			var st int
+			switch in.kind {
+			case kMovRR:
+				c.setReg(in.args[0].reg, in.args[0].size, c.Regs[in.args[1].reg])
 				c.RIP = next
-			}
-		case kJmp:
-			c.RIP = in.imm
-		case kCall:
-			sp := c.Regs[RSP] - 8
-			if !c.wr8(sp, next) && !c.wr(sp, 8, next) {
-				return c.pend
-			}
-			c.Regs[RSP] = sp
-			c.RIP = in.imm
-		case kRet:
-			t, ok := c.rd8(c.Regs[RSP])
-			if !ok {
-				t, ok = c.rd(c.Regs[RSP], 8)
-			}
-			if !ok {
-				return c.pend
-			}
-			if !canonical(t) {
-				return Exit{Reason: ExitGP}
-			}
-			c.Regs[RSP] += 8
-			c.RIP = t
-		case kIncR, kDecR:
-			d := in.args[0]
-			a := c.Regs[d.reg]
-			cf := c.cf()
-			var r uint64
-			if in.kind == kIncR {
-				r = a + 1
-				c.fk = fkInc
-			} else {
-				r = a - 1
-				c.fk = fkDec
-			}
-			c.setReg(d.reg, d.size, r)
-			c.fsh, c.fa, c.fb, c.fr, c.fcf = 64-8*d.size, a, 1, r, cf
-			c.RIP = next
-		case kLea:
-			a := uint64(in.disp)
-			if in.base >= 0 {
-				a += c.Regs[in.base]
-			}
-			if in.index >= 0 {
-				a += c.Regs[in.index] << in.scale
-			}
-			c.setReg(in.args[0].reg, in.args[0].size, a)
-			c.RIP = next
-		case kPushR:
-			sp := c.Regs[RSP] - 8
-			if !c.wr8(sp, c.Regs[in.args[0].reg]) && !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
-				return c.pend
-			}
-			c.Regs[RSP] = sp
-			c.RIP = next
-		case kPopR:
-			v, ok := c.rd8(c.Regs[RSP])
-			if !ok {
-				v, ok = c.rd(c.Regs[RSP], 8)
-			}
-			if !ok {
-				return c.pend
-			}
-			c.Regs[RSP] += 8
-			c.Regs[in.args[0].reg] = v
-			c.RIP = next
-		case kMovzxRM:
-			v, ok := c.rd(c.eaFast(in), in.args[1].size)
-			if !ok {
-				return c.pend
-			}
-			if in.sub != 0 {
-				v = sext(v, in.args[1].size)
-			}
-			c.setReg(in.args[0].reg, in.args[0].size, v)
-			c.RIP = next
-		case kMovxRR:
-			s := in.args[1]
-			v := c.Regs[s.reg] & sizeMask[s.size]
-			if in.sub != 0 {
-				v = sext(v, s.size)
-			}
-			c.setReg(in.args[0].reg, in.args[0].size, v)
-			c.RIP = next
-		case kCmovRR:
-			d := in.args[0]
-			if c.cond(in.cc) {
-				c.setReg(d.reg, d.size, c.Regs[in.args[1].reg])
-			} else if d.size == 4 {
-				c.Regs[d.reg] &= 0xffffffff
-			}
-			c.RIP = next
-		case kSetccR:
-			var v uint64
-			if c.cond(in.cc) {
-				v = 1
-			}
-			r := in.args[0].reg
-			c.Regs[r] = c.Regs[r]&^0xff | v
-			c.RIP = next
-		case kNop:
-			c.RIP = next
-		case kShiftRI, kShiftRC:
-			d := in.args[0]
-			a := c.Regs[d.reg]
-			cnt := in.imm & 63
-			if in.kind == kShiftRC {
-				cnt = c.Regs[RCX] & 63
-			}
-			if d.size == 4 {
-				a = uint64(uint32(a))
-				cnt &= 31
-			}
-			if cnt == 0 {
-				c.Regs[d.reg] = a
+			case kMovRI:
+				c.setReg(in.args[0].reg, in.args[0].size, in.imm)
 				c.RIP = next
-				break
-			}
-			var r uint64
-			switch in.sub {
-			case 0:
-				r = a << cnt
-				c.fk = fkShl
-			case 1:
-				r = a >> cnt
-				c.fk = fkShr
-			default:
-				r = uint64(int64(a<<(64-8*d.size))>>(64-8*d.size)>>cnt) & sizeMask[d.size]
-				c.fk = fkSar
-			}
-			if d.size == 4 {
-				r = uint64(uint32(r))
-			}
-			c.Regs[d.reg] = r
-			c.fsh, c.fa, c.fb, c.fr = 64-8*d.size, a, cnt, r
-			c.RIP = next
-		case kRotR:
-			d := in.args[0]
-			cnt := in.imm
-			if in.sub&2 != 0 {
-				cnt = c.Regs[RCX]
-			}
-			a := c.Regs[d.reg]
-			var r uint64
-			var cf, of bool
-			if d.size == 8 {
-				cnt &= 63
-				if cnt == 0 {
+			case kMovRM:
+				var v uint64
+				var ok bool
+				a := c.eaFast(in)
+				if in.args[0].size == 8 {
+					v, ok = c.rd8(a)
+				}
+				if !ok {
+					v, ok = c.rd(a, in.args[0].size)
+				}
+				if !ok {
+					return c.pend
+				}
+				c.setReg(in.args[0].reg, in.args[0].size, v)
+				c.RIP = next
+			case kMovMR:
+				var ok bool
+				a := c.eaFast(in)
+				if in.args[0].size == 8 {
+					ok = c.wr8(a, c.Regs[in.args[1].reg])
+				}
+				if !ok {
+					ok = c.wr(a, in.args[0].size, c.Regs[in.args[1].reg])
+				}
+				if !ok {
+					return c.pend
+				}
+				c.RIP = next
+			case kMovMI:
+				if !c.wr(c.eaFast(in), in.args[0].size, in.imm) {
+					return c.pend
+				}
+				c.RIP = next
+			case kAluRR, kAluRI:
+				d := in.args[0]
+				a := c.Regs[d.reg]
+				b := in.imm
+				if in.kind == kAluRR {
+					b = c.Regs[in.args[1].reg]
+				}
+				var r uint64
+				switch in.sub {
+				case aluAdd:
+					r = a + b
+				case aluSub, aluCmp:
+					r = a - b
+				case aluXor:
+					r = a ^ b
+				case aluAnd, aluTest:
+					r = a & b
+				case aluOr:
+					r = a | b
+				default:
+					r, _ = c.alu(in.sub, d.size, a, b)
+					c.setReg(d.reg, d.size, r)
 					c.RIP = next
 					break
 				}
-				if in.sub&1 == 0 {
-					r = bits.RotateLeft64(a, int(cnt))
-					cf = r&1 != 0
-					of = r>>63 != 0 != cf
-				} else {
-					r = bits.RotateLeft64(a, -int(cnt))
-					cf = r>>63 != 0
-					of = cf != (r>>62&1 != 0)
+				if in.sub < aluCmp {
+					if d.size == 8 {
+						c.Regs[d.reg] = r
+					} else {
+						c.Regs[d.reg] = uint64(uint32(r))
+					}
 				}
-			} else {
-				cnt &= 31
-				x := uint32(a)
-				if cnt == 0 {
-					c.Regs[d.reg] = uint64(x)
-					c.RIP = next
-					break
+				c.fk = aluFlags[in.sub]
+				c.fsh = 64 - 8*d.size
+				c.fa, c.fb, c.fr = a, b, r
+				c.RIP = next
+			case kAluRM:
+				d := in.args[0]
+				b, ok := c.rd(c.eaFast(in), d.size)
+				if !ok {
+					return c.pend
 				}
-				var y uint32
-				if in.sub&1 == 0 {
-					y = bits.RotateLeft32(x, int(cnt))
-					cf = y&1 != 0
-					of = y>>31 != 0 != cf
-				} else {
-					y = bits.RotateLeft32(x, -int(cnt))
-					cf = y>>31 != 0
-					of = cf != (y>>30&1 != 0)
+				r, w := c.alu(in.sub, d.size, c.Regs[d.reg], b)
+				if w {
+					c.setReg(d.reg, d.size, r)
 				}
-				r = uint64(y)
-			}
-			c.Regs[d.reg] = r
-			f := c.Flags() &^ (FlagCF | FlagOF)
-			if cf {
-				f |= FlagCF
-			}
-			if of {
-				f |= FlagOF
-			}
-			c.rflags = f
-			c.RIP = next
-		case kImulRR, kImulRRI:
-			d := in.args[0]
-			var a, b uint64
-			if in.kind == kImulRR {
-				a, b = c.Regs[d.reg], c.Regs[in.args[1].reg]
-			} else {
-				a, b = c.Regs[in.args[1].reg], in.imm
-			}
-			r, ovf := imul(a, b, d.size)
-			c.setReg(d.reg, d.size, r)
-			c.fk, c.fsh, c.fr, c.fcf = fkMul, 64-8*d.size, r, ovf
-			c.fa, c.fb = 0, 0
-			c.RIP = next
-		case kMulR:
-			hi, lo := bits.Mul64(c.Regs[RAX], c.Regs[in.args[0].reg])
-			c.Regs[RAX], c.Regs[RDX] = lo, hi
-			c.fk, c.fsh, c.fr, c.fcf = fkMul, 0, lo, hi != 0
-			c.fa, c.fb = 0, 0
-			c.RIP = next
-		default:
-			switch x86asm.Op(in.op) {
-			case x86asm.MOV:
-				st = c.opMov(in, next)
-			case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
+				c.RIP = next
+			case kAluMR, kAluMI:
 				st = c.opAlu(in, next)
+			case kJcc:
+				if c.cond(in.cc) {
+					c.RIP = in.imm
+				} else {
+					c.RIP = next
+				}
+			case kJmp:
+				c.RIP = in.imm
+			case kCall:
+				sp := c.Regs[RSP] - 8
+				if !c.wr8(sp, next) && !c.wr(sp, 8, next) {
+					return c.pend
+				}
+				c.Regs[RSP] = sp
+				c.RIP = in.imm
+			case kRet:
+				t, ok := c.rd8(c.Regs[RSP])
+				if !ok {
+					t, ok = c.rd(c.Regs[RSP], 8)
+				}
+				if !ok {
+					return c.pend
+				}
+				if !canonical(t) {
+					return Exit{Reason: ExitGP}
+				}
+				c.Regs[RSP] += 8
+				c.RIP = t
+			case kIncR, kDecR:
+				d := in.args[0]
+				a := c.Regs[d.reg]
+				cf := c.cf()
+				var r uint64
+				if in.kind == kIncR {
+					r = a + 1
+					c.fk = fkInc
+				} else {
+					r = a - 1
+					c.fk = fkDec
+				}
+				c.setReg(d.reg, d.size, r)
+				c.fsh, c.fa, c.fb, c.fr, c.fcf = 64-8*d.size, a, 1, r, cf
+				c.RIP = next
+			case kLea:
+				a := uint64(in.disp)
+				if in.base >= 0 {
+					a += c.Regs[in.base]
+				}
+				if in.index >= 0 {
+					a += c.Regs[in.index] << in.scale
+				}
+				c.setReg(in.args[0].reg, in.args[0].size, a)
+				c.RIP = next
+			case kPushR:
+				sp := c.Regs[RSP] - 8
+				if !c.wr8(sp, c.Regs[in.args[0].reg]) && !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
+					return c.pend
+				}
+				c.Regs[RSP] = sp
+				c.RIP = next
+			case kPopR:
+				v, ok := c.rd8(c.Regs[RSP])
+				if !ok {
+					v, ok = c.rd(c.Regs[RSP], 8)
+				}
+				if !ok {
+					return c.pend
+				}
+				c.Regs[RSP] += 8
+				c.Regs[in.args[0].reg] = v
+				c.RIP = next
+			case kMovzxRM:
+				v, ok := c.rd(c.eaFast(in), in.args[1].size)
+				if !ok {
+					return c.pend
+				}
+				if in.sub != 0 {
+					v = sext(v, in.args[1].size)
+				}
+				c.setReg(in.args[0].reg, in.args[0].size, v)
+				c.RIP = next
+			case kMovxRR:
+				s := in.args[1]
+				v := c.Regs[s.reg] & sizeMask[s.size]
+				if in.sub != 0 {
+					v = sext(v, s.size)
+				}
+				c.setReg(in.args[0].reg, in.args[0].size, v)
+				c.RIP = next
+			case kCmovRR:
+				d := in.args[0]
+				if c.cond(in.cc) {
+					c.setReg(d.reg, d.size, c.Regs[in.args[1].reg])
+				} else if d.size == 4 {
+					c.Regs[d.reg] &= 0xffffffff
+				}
+				c.RIP = next
+			case kSetccR:
+				var v uint64
+				if c.cond(in.cc) {
+					v = 1
+				}
+				r := in.args[0].reg
+				c.Regs[r] = c.Regs[r]&^0xff | v
+				c.RIP = next
+			case kNop:
+				c.RIP = next
+			case kShiftRI, kShiftRC:
+				d := in.args[0]
+				a := c.Regs[d.reg]
+				cnt := in.imm & 63
+				if in.kind == kShiftRC {
+					cnt = c.Regs[RCX] & 63
+				}
+				if d.size == 4 {
+					a = uint64(uint32(a))
+					cnt &= 31
+				}
+				if cnt == 0 {
+					c.Regs[d.reg] = a
+					c.RIP = next
+					break
+				}
+				var r uint64
+				switch in.sub {
+				case 0:
+					r = a << cnt
+					c.fk = fkShl
+				case 1:
+					r = a >> cnt
+					c.fk = fkShr
+				default:
+					r = uint64(int64(a<<(64-8*d.size))>>(64-8*d.size)>>cnt) & sizeMask[d.size]
+					c.fk = fkSar
+				}
+				if d.size == 4 {
+					r = uint64(uint32(r))
+				}
+				c.Regs[d.reg] = r
+				c.fsh, c.fa, c.fb, c.fr = 64-8*d.size, a, cnt, r
+				c.RIP = next
+			case kRotR:
+				d := in.args[0]
+				cnt := in.imm
+				if in.sub&2 != 0 {
+					cnt = c.Regs[RCX]
+				}
+				a := c.Regs[d.reg]
+				var r uint64
+				var cf, of bool
+				if d.size == 8 {
+					cnt &= 63
+					if cnt == 0 {
+						c.RIP = next
+						break
+					}
+					if in.sub&1 == 0 {
+						r = bits.RotateLeft64(a, int(cnt))
+						cf = r&1 != 0
+						of = r>>63 != 0 != cf
+					} else {
+						r = bits.RotateLeft64(a, -int(cnt))
+						cf = r>>63 != 0
+						of = cf != (r>>62&1 != 0)
+					}
+				} else {
+					cnt &= 31
+					x := uint32(a)
+					if cnt == 0 {
+						c.Regs[d.reg] = uint64(x)
+						c.RIP = next
+						break
+					}
+					var y uint32
+					if in.sub&1 == 0 {
+						y = bits.RotateLeft32(x, int(cnt))
+						cf = y&1 != 0
+						of = y>>31 != 0 != cf
+					} else {
+						y = bits.RotateLeft32(x, -int(cnt))
+						cf = y>>31 != 0
+						of = cf != (y>>30&1 != 0)
+					}
+					r = uint64(y)
+				}
+				c.Regs[d.reg] = r
+				if in.dead && !slow && i+1 < len(insts) {
+					c.RIP = next // the next instruction overwrites CF and OF
+					break
+				}
+				f := c.Flags() &^ (FlagCF | FlagOF)
+				if cf {
+					f |= FlagCF
+				}
+				if of {
+					f |= FlagOF
+				}
+				c.rflags = f
+				c.RIP = next
+			case kImulRR, kImulRRI:
+				d := in.args[0]
+				var a, b uint64
+				if in.kind == kImulRR {
+					a, b = c.Regs[d.reg], c.Regs[in.args[1].reg]
+				} else {
+					a, b = c.Regs[in.args[1].reg], in.imm
+				}
+				r, ovf := imul(a, b, d.size)
+				c.setReg(d.reg, d.size, r)
+				c.fk, c.fsh, c.fr, c.fcf = fkMul, 64-8*d.size, r, ovf
+				c.fa, c.fb = 0, 0
+				c.RIP = next
+			case kMulR:
+				hi, lo := bits.Mul64(c.Regs[RAX], c.Regs[in.args[0].reg])
+				c.Regs[RAX], c.Regs[RDX] = lo, hi
+				c.fk, c.fsh, c.fr, c.fcf = fkMul, 0, lo, hi != 0
+				c.fa, c.fb = 0, 0
+				c.RIP = next
 			default:
-				st = c.exec(in, next)
-			}
-		}
-		c.Icount++
-		if st != stOK {
-			switch st {
-			case stFault:
-				c.Icount--
-				return c.pend
-			case stExitDone:
-				return c.pend
-			case stFlags:
-				// popf may have set TF: trap after the next instruction.
-				if c.rflags&FlagTF != 0 {
-					slow = true
+				switch x86asm.Op(in.op) {
+				case x86asm.MOV:
+					st = c.opMov(in, next)
+				case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
+					st = c.opAlu(in, next)
+				default:
+					st = c.exec(in, next)
 				}
 			}
-		}
-		if slow {
-			c.rflags &^= FlagRF
-			slow = c.watchOn || c.execBPOn || c.rflags&FlagTF != 0
-			if tf || c.dr6hit != 0 {
-				c.DR[6] = c.DR[6]&^0xf | c.dr6hit
-				if tf {
-					c.DR[6] |= 1 << 14
+			c.Icount++
+			if st != stOK {
+				switch st {
+				case stFault:
+					c.Icount--
+					return c.pend
+				case stExitDone:
+					return c.pend
+				case stFlags:
+					// popf may have set TF: trap after the next instruction.
+					if c.rflags&FlagTF != 0 {
+						slow = true
+					}
 				}
-				if c.dr6hit != 0 {
-					return Exit{Reason: ExitDebug}
-				}
-				return Exit{Reason: ExitSingleStep}
 			}
+			if slow {
+				c.rflags &^= FlagRF
+				slow = c.watchOn || c.execBPOn || c.rflags&FlagTF != 0
+				if tf || c.dr6hit != 0 {
+					c.DR[6] = c.DR[6]&^0xf | c.dr6hit
+					if tf {
+						c.DR[6] |= 1 << 14
+					}
+					if c.dr6hit != 0 {
+						return Exit{Reason: ExitDebug}
+					}
+					return Exit{Reason: ExitSingleStep}
+				}
+			}
+			if c.RIP != next || c.fetchPN != pn {
+				break block // a jump, or the code page changed
+			}
+			rip = next
 		}
 	}
 	return Exit{Reason: ExitBudget}
