@@ -12,6 +12,7 @@ const (
 	stFault           // not retired: return c.pend, RIP at the instruction
 	stExitDone        // retired; then return c.pend
 	stFlags           // retired; TF may have changed (popf)
+	stCheck           // retired; it may have jumped or written decoded code
 )
 
 // aluFlags maps the ALU operations to their lazy flag kinds.
@@ -120,6 +121,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				if !ok {
 					ok = c.wr(a, in.args[0].size, c.Regs[in.args[1].reg])
+					st = stCheck
 				}
 				if !ok {
 					return c.pend
@@ -129,6 +131,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if !c.wr(c.eaFast(in), in.args[0].size, in.imm) {
 					return c.pend
 				}
+				st = stCheck
 				c.RIP = next
 			case kAluRR, kAluRI:
 				d := in.args[0]
@@ -178,7 +181,9 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				c.RIP = next
 			case kAluMR, kAluMI:
-				st = c.opAlu(in, next)
+				if st = c.opAlu(in, next); st == stOK {
+					st = stCheck
+				}
 			case kJcc:
 				if c.cond(in.cc) {
 					c.RIP = in.imm
@@ -234,8 +239,11 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.RIP = next
 			case kPushR:
 				sp := c.Regs[RSP] - 8
-				if !c.wr8(sp, c.Regs[in.args[0].reg]) && !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
-					return c.pend
+				if !c.wr8(sp, c.Regs[in.args[0].reg]) {
+					if !c.wr(sp, 8, c.Regs[in.args[0].reg]) {
+						return c.pend
+					}
+					st = stCheck
 				}
 				c.Regs[RSP] = sp
 				c.RIP = next
@@ -406,9 +414,15 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				default:
 					st = c.exec(in, next)
 				}
+				if st == stOK {
+					st = stCheck
+				}
 			}
 			c.Icount++
+			leave := false
 			if st != stOK {
+				// A jump or a write of this page's code leaves the block.
+				leave = c.RIP != next || c.fetchPN != pn
 				switch st {
 				case stFault:
 					c.Icount--
@@ -436,8 +450,8 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					return Exit{Reason: ExitSingleStep}
 				}
 			}
-			if c.RIP != next || c.fetchPN != pn {
-				break block // a jump, or the code page changed
+			if leave {
+				break block
 			}
 			rip = next
 		}
