@@ -360,6 +360,11 @@ func (d *debugger) run(stop kernel.ReplayStop, slots bool, stopEvent uint64) (st
 			return why, nil, err
 		}
 		if why != stoppedKernel {
+			if why == stoppedEnd {
+				// The guest's memory is gone: what the checkpoints
+				// shared with it is theirs alone now.
+				d.thin()
+			}
 			return why, nil, nil
 		}
 		if h := r.k.TakeHit(); h != nil {
