@@ -50,6 +50,10 @@ type mmapBacking struct {
 	// last read from or written to the file, by page offset in the file.
 	shadow map[uint64][]byte
 	reg    *mmapRegistry
+	// exe is set on the backings of a demand-paged executable's segments:
+	// the parts of the file exec read (headers, symbol tables), which is
+	// what replay symbolizes with (Process.ExeImage).
+	exe *execSource
 }
 
 // mmapRegistry lists every backing not yet released, so that a sweep can
@@ -214,8 +218,9 @@ func (k *Kernel) mmapFill(p *Process, addr uint64) error {
 		return errBeyondEOF
 	}
 	n := pageUp(uint64(len(data)))
-	p.mem.Map(start, n, r.Prot)
-	p.mem.WriteForce(start, data)
+	// The bytes are in the trace as the pread's result: loading them is
+	// not a change the next memory delta reports again.
+	p.mem.LoadClean(start, data, r.Prot)
 	if r.back.shared {
 		for a := uint64(0); a < n; a += machine.PageSize {
 			page := make([]byte, machine.PageSize)

@@ -212,6 +212,29 @@ func (m *Memory) Map(addr, size uint64, prot Prot) {
 	m.gen++
 }
 
+// LoadClean maps [addr, addr+pageUp(len(data))) with prot, replacing what
+// was there, filled with data (the rest of the last page zero), and makes
+// those contents the dirty-tracking baseline: the next CollectDelta does
+// not report them, only later changes. It is how pages loaded from a file
+// (demand paging, the ELF loader) enter the address space: their bytes are
+// already in the trace as the host read that fetched them. addr is
+// page-aligned.
+func (m *Memory) LoadClean(addr uint64, data []byte, prot Prot) {
+	if len(data) == 0 {
+		return
+	}
+	size := (uint64(len(data)) + PageSize - 1) &^ (PageSize - 1)
+	m.Map(addr, size, prot)
+	first := addr / PageSize
+	for i := uint64(0); i < size/PageSize; i++ {
+		chunk := data[i*PageSize : min(uint64(len(data)), (i+1)*PageSize)]
+		b := m.newBuf(len(chunk) < PageSize)
+		copy(b.b[:], chunk)
+		b.refs = 2 // the page and its snapshot: a write copies
+		m.pages.set(first+i, &page{buf: b, snap: b, prot: prot})
+	}
+}
+
 // Unmap removes the mapping of [addr, addr+size).
 func (m *Memory) Unmap(addr, size uint64) {
 	if size == 0 {

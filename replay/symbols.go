@@ -59,6 +59,9 @@ func (r *Replayer) symbols() (*symtab, uint64) {
 	st := r.dbg.syms[path]
 	if st == nil {
 		b := r.files[path]
+		if b == nil && p != nil {
+			b = p.ExeImage() // a demand-paged executable: what exec read of it
+		}
 		if b == nil {
 			b = r.files[r.hdr.Path]
 		}
