@@ -67,6 +67,7 @@ type trace struct {
 	events  uint64
 	exit    *format.Exit
 	exe     []byte
+	exeHi   int       // size of the executable image rebuilt from demand-paged reads
 	out     [3][]byte // what the guest wrote to fds 1 and 2 (capped)
 	outN    [3]int64  // total bytes written
 	taint   int       // first item compared at control level (len(items): none)
@@ -247,12 +248,12 @@ func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int
 	case format.KindInput:
 		in := ev.Input
 		it.op, it.path = kernel.HostOp(in.Op), in.Path
-		it.class = classify(it.op, in, t.hdr.Path, handles, t.exe == nil)
+		it.class = classify(it.op, in, t.hdr.Path, handles)
 		if it.op == kernel.HostOpen && in.Errno == 0 {
 			handles[in.Ret] = in.Path
 		}
-		if it.class == ClassProgram && t.exe == nil {
-			t.exe = in.Out
+		if it.class == ClassProgram {
+			t.addExe(it.op, in)
 		}
 		if it.op == kernel.HostWrite && (in.Handle == 1 || in.Handle == 2) && in.Errno == 0 && in.Ret > 0 && in.Ret <= int64(len(in.In)) {
 			t.outN[in.Handle] += in.Ret
@@ -297,7 +298,7 @@ func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int
 }
 
 // classify says where an input comes from.
-func classify(op kernel.HostOp, in *format.Input, exe string, handles map[int64]string, first bool) Class {
+func classify(op kernel.HostOp, in *format.Input, exe string, handles map[int64]string) Class {
 	switch op {
 	case kernel.HostClock, kernel.HostSleep:
 		return ClassTime
@@ -310,10 +311,13 @@ func classify(op kernel.HostOp, in *format.Input, exe string, handles map[int64]
 		switch handles[in.Handle] {
 		case "/dev/urandom", "/dev/random":
 			return ClassRandom
+		case exe:
+			// The program's own pages, demand-paged by exec.
+			return ClassProgram
 		}
 		return ClassFile
 	case kernel.HostReadFile:
-		if in.Path == exe || first {
+		if in.Path == exe {
 			return ClassProgram
 		}
 		return ClassFile
@@ -364,4 +368,36 @@ func le64(b []byte) uint64 {
 		return 0
 	}
 	return binary.LittleEndian.Uint64(b)
+}
+
+// maxExeImage caps the executable image diff rebuilds for symbols.
+const maxExeImage = 1 << 30
+
+// addExe collects the executable's bytes for symbols: the whole file when
+// exec read it at once, else the pieces it demand-paged (headers, section
+// headers, symbol tables and loaded pages), placed at their file offsets.
+func (t *trace) addExe(op kernel.HostOp, in *format.Input) {
+	switch op {
+	case kernel.HostReadFile:
+		if t.exeHi == 0 && t.exe == nil {
+			t.exe = in.Out
+		}
+	case kernel.HostPread:
+		if in.Errno != 0 || len(in.Args) < 2 || in.Args[1] < 0 || t.exeHi < 0 {
+			return
+		}
+		off := in.Args[1]
+		end := off + int64(len(in.Out))
+		if end > maxExeImage {
+			return
+		}
+		if t.exe != nil && t.exeHi == 0 {
+			return // read whole already
+		}
+		if int(end) > len(t.exe) {
+			t.exe = append(t.exe, make([]byte, int(end)-len(t.exe))...)
+		}
+		copy(t.exe[off:], in.Out)
+		t.exeHi = max(t.exeHi, int(end))
+	}
 }
