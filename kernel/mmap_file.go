@@ -49,7 +49,11 @@ type mmapBacking struct {
 	// shadow holds, for a shared mapping, each loaded page's contents as
 	// last read from or written to the file, by page offset in the file.
 	shadow map[uint64][]byte
-	reg    *mmapRegistry
+	// private marks the pages (by file offset) a debugger wrote into: as
+	// proc_rwmem's copy-on-write makes them private in FreeBSD, they are
+	// never written back to the file again.
+	private map[uint64]bool
+	reg     *mmapRegistry
 	// exe is set on the backings of a demand-paged executable's segments:
 	// the parts of the file exec read (headers, symbol tables), which is
 	// what replay symbolizes with (Process.ExeImage).
@@ -98,6 +102,12 @@ func (b *mmapBacking) forkCopy() *mmapBacking {
 	n := &mmapBacking{file: b.file, handle: b.handle, shared: true, shadow: make(map[uint64][]byte, len(b.shadow)), reg: b.reg}
 	for k, v := range b.shadow {
 		n.shadow[k] = v // never modified in place
+	}
+	if b.private != nil {
+		n.private = make(map[uint64]bool, len(b.private))
+		for k, v := range b.private {
+			n.private[k] = v
+		}
 	}
 	b.file.refs++
 	b.reg.list = append(b.reg.list, n)
@@ -278,10 +288,33 @@ func (k *Kernel) forceAccess(p *Process, addr uint64, b []byte, write bool) (int
 		} else {
 			n, err = p.mem.ReadForce(addr+uint64(done), b[done:])
 		}
+		if write && n > 0 {
+			k.privatize(p, addr+uint64(done), uint64(n))
+		}
 		done += n
 		if err == nil || !k.faultIn(p, err) {
 			return done, err
 		}
+	}
+}
+
+// privatize detaches the pages of shared file mappings in [addr, addr+n)
+// from their file: a debugger's write (a breakpoint) must never reach the
+// file, nor anything written to those pages afterwards (FreeBSD's
+// proc_rwmem writes with VM_PROT_COPY).
+func (k *Kernel) privatize(p *Process, addr, n uint64) {
+	if p.vm == nil {
+		return
+	}
+	for a := pageDown(addr); a < addr+n; a += machine.PageSize {
+		r, ok := p.vm.find(a)
+		if !ok || r.back == nil || !r.back.shared {
+			continue
+		}
+		if r.back.private == nil {
+			r.back.private = map[uint64]bool{}
+		}
+		r.back.private[r.Offset+(a-r.Start)] = true
 	}
 }
 
@@ -315,6 +348,9 @@ func (k *Kernel) mmapWriteback(p *Process, start, end uint64, invalidate bool) {
 				continue
 			}
 			foff := r.Offset + (a - r.Start)
+			if r.back.private[foff] {
+				continue // the process's own copy now (privatize)
+			}
 			old := r.back.shadow[foff]
 			if n, _ := p.mem.ReadForce(a, buf); n == machine.PageSize && old != nil {
 				i, j := 0, machine.PageSize
