@@ -1,5 +1,7 @@
 package format
 
+import "strconv"
+
 // Kind is the kind of a trace event.
 type Kind uint8
 
@@ -20,7 +22,7 @@ func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
-	return "kind(" + itoa(int(k)) + ")"
+	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // NumRegs is the number of registers in a Regs record.
@@ -134,26 +136,4 @@ type Input struct {
 type Exit struct {
 	Status int32  // wait status of the initial process
 	Reason string // why the recording ended ("exited", "signaled", "interrupted", "limit", ...)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -710,6 +710,3 @@ func (k *Kernel) buildStack(p *Process, img *image, execfn string, argv, envp []
 	mem.CollectDelta(0, func(uint64, []byte) {})
 	return sp, nil
 }
-
-// errExecNotFound tells Spawn's caller the program does not exist.
-var errExecNotFound = errors.New("not found")

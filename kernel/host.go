@@ -94,8 +94,7 @@ type HostFacts struct {
 	Groups                                                   []uint32 // supplementary groups
 	HostPid                                                  int32
 	Cwd                                                      string
-	TTY                                                      [3]bool // whether host fds 0, 1, 2 are terminals
-	Limits                                                   Limits  // resource limits of the guest (limits.go)
+	Limits                                                   Limits // resource limits of the guest (limits.go)
 }
 
 // Dirent is one directory entry in a HostReaddir reply.

@@ -81,8 +81,7 @@ func (k *Kernel) discard(p *Process) {
 	k.reap(p.pptr, p)
 }
 
-// ThreadRegs returns a thread's registers as FreeBSD's struct reg plus
-// fs_base (for trace records).
+// Icount returns the number of instructions the thread has retired.
 func (t *Thread) Icount() uint64 { return t.cpu.Icount }
 
 // Kill ends a process at once, as SIGKILL from outside the machine would
