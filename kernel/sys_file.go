@@ -90,12 +90,9 @@ func sysPwrite64(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 }
 
 func (k *Kernel) doWrite(t *Thread, fd int, buf, count uint64, off int64, pwrite bool) (uint64, error) {
-	f, err := t.p.files.get(fd)
+	f, err := t.writableFile(fd)
 	if err != nil {
 		return 0, err
-	}
-	if f.flags&abi.O_ACCMODE == abi.O_RDONLY {
-		return 0, abi.EBADF
 	}
 	if count > maxIOChunk {
 		count = maxIOChunk
@@ -104,6 +101,24 @@ func (k *Kernel) doWrite(t *Thread, fd int, buf, count uint64, off int64, pwrite
 	if err := t.readMem(buf, b); err != nil {
 		return 0, err
 	}
+	return k.writeFile(t, f, b, off, pwrite)
+}
+
+// writableFile returns the file at fd if it is open for writing.
+func (t *Thread) writableFile(fd int) (*File, error) {
+	f, err := t.p.files.get(fd)
+	if err != nil {
+		return nil, err
+	}
+	if f.flags&abi.O_ACCMODE == abi.O_RDONLY {
+		return nil, abi.EBADF
+	}
+	return f, nil
+}
+
+// writeFile writes b to f at its offset (or at off for pwrite), advancing
+// the offset; a write to a pipe without readers also raises SIGPIPE.
+func (k *Kernel) writeFile(t *Thread, f *File, b []byte, off int64, pwrite bool) (uint64, error) {
 	if !pwrite {
 		off = f.offset
 	}
@@ -163,11 +178,8 @@ func (k *Kernel) doReadv(t *Thread, fd int, iov, cnt uint64, off int64, pread bo
 		}
 		n, err := k.doRead(t, fd, v[0], v[1], off+int64(total), pread)
 		if err != nil {
-			if total > 0 && err != errBlock {
-				return total, nil
-			}
 			if total > 0 {
-				return total, nil
+				return total, nil // what was read before the error or a wait
 			}
 			return 0, err
 		}
@@ -188,6 +200,10 @@ func sysPwritev(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 }
 
 func (k *Kernel) doWritev(t *Thread, fd int, iov, cnt uint64, off int64, pwrite bool) (uint64, error) {
+	f, err := t.writableFile(fd)
+	if err != nil {
+		return 0, err
+	}
 	vs, err := t.iovecs(iov, cnt)
 	if err != nil {
 		return 0, err
@@ -213,30 +229,10 @@ func (k *Kernel) doWritev(t *Thread, fd int, iov, cnt uint64, off int64, pwrite 
 			break
 		}
 	}
-	f, err := t.p.files.get(fd)
-	if err != nil {
-		return 0, err
-	}
-	if f.flags&abi.O_ACCMODE == abi.O_RDONLY {
-		return 0, abi.EBADF
-	}
 	if len(all) == 0 {
 		return 0, nil
 	}
-	if !pwrite {
-		off = f.offset
-	}
-	n, err := f.ops.write(k, t, f, all, off, pwrite)
-	if err != nil {
-		if err == abi.EPIPE {
-			k.postSignal(t.p, t, Siginfo{Signo: int32(abi.SIGPIPE), Code: abi.SI_USER, Pid: t.p.Pid})
-		}
-		return 0, err
-	}
-	if !pwrite {
-		f.offset += int64(n)
-	}
-	return uint64(n), nil
+	return k.writeFile(t, f, all, off, pwrite)
 }
 
 func sysOpen(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {

@@ -10,10 +10,6 @@ import (
 	"testing"
 )
 
-// knownFailing lists guests that cannot pass yet, with the reason; they are
-// reported as skipped, not hidden.
-var knownFailing = map[string]string{}
-
 // guestCase is one line of testdata/c/cases.txt.
 type guestCase struct {
 	name, stdin string
@@ -84,9 +80,6 @@ func TestGuestsRecordReplay(t *testing.T) {
 	for _, c := range readCases(t) {
 		for _, libc := range []string{"musl", "glibc"} {
 			t.Run(c.name+"."+libc, func(t *testing.T) {
-				if why, ok := knownFailing[c.name]; ok {
-					t.Skip(why)
-				}
 				bin := filepath.Join(repoRoot, "testdata/bin", c.name+"."+libc)
 				data, err := os.ReadFile(bin)
 				if err != nil {
