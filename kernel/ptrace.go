@@ -865,7 +865,7 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 	}
 	switch req {
 	case abi.PT_GETXSTATE, abi.PT_SETXSTATE:
-		return PtraceResult{}, abi.EOPNOTSUPP // the machine has no XSAVE
+		return k.xstatePtrace(p, t, r)
 	case abi.PT_I386_GETXMMREGS:
 		if !wrap32 {
 			break

@@ -43,6 +43,7 @@ type CPU struct {
 
 	xmm   [16]vec
 	mxcsr uint32
+	avx   avxState // AVX state beyond XMM (vex.go)
 
 	// x87: physical registers; ST(i) is fpr[(top+i)&7].
 	fpr  [8]f80
@@ -88,6 +89,7 @@ func (c *CPU) ResetFPU() {
 	c.fpr = [8]f80{}
 	c.xmm = [16]vec{}
 	c.mxcsr = 0x1f80
+	c.avx = avxState{}
 }
 
 func (c *CPU) fninit() {

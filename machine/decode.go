@@ -418,7 +418,11 @@ func decode(b []byte, addr uint64, d *dinst) decodeErr {
 	}
 	op := b[p.n:]
 	switch op[0] {
-	case 0xc4, 0xc5, 0x62: // VEX, EVEX: no AVX
+	case 0xc4, 0xc5: // VEX (LES/LDS do not exist in 64-bit mode)
+		if p.rex == 0 {
+			return decodeVEX(b, p, d)
+		}
+	case 0x62: // EVEX (AVX-512): not implemented
 		if p.rex == 0 {
 			return decUD
 		}
