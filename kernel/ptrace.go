@@ -80,6 +80,19 @@ type PtraceRequest struct {
 	Data int64
 	In   []byte
 	Mem  TracerMem
+	// Buf, if not nil, is the caller's buffer for the structure copied out:
+	// when it has room, Out is Buf[:n] (a caller that reuses one Buf makes
+	// requests without allocating; Out is then valid until Buf's next use).
+	Buf []byte
+}
+
+// outBuf returns n bytes for a request's output: r.Buf's storage when it has
+// room, else a fresh slice.
+func (r *PtraceRequest) outBuf(n int) []byte {
+	if cap(r.Buf) >= n {
+		return r.Buf[:n]
+	}
+	return make([]byte, n)
 }
 
 // PtraceResult is the value returned (td_retval[0]) and the structure to
@@ -261,7 +274,7 @@ func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err
 		return k.ptraceIO(p, td2, r, wrap32)
 
 	case abi.PT_GETREGS:
-		return k.getRegs(td2, wrap32), nil
+		return k.getRegs(td2, wrap32, r), nil
 
 	case abi.PT_SETREGS:
 		if wrap32 && !safe {
@@ -327,7 +340,7 @@ func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err
 		return res, setDbregs(td2, r.In)
 
 	case abi.PT_LWPINFO:
-		return k.lwpinfo(td2, r.Data, wrap32)
+		return k.lwpinfo(td2, r, wrap32)
 
 	case abi.PT_GETNUMLWPS:
 		res.Ret = int64(p.liveThreads())
@@ -562,7 +575,7 @@ func (k *Kernel) ContinueStopEvent(p *Process) {
 }
 
 // getRegs is fill_regs.
-func (k *Kernel) getRegs(t *Thread, wrap32 bool) PtraceResult {
+func (k *Kernel) getRegs(t *Thread, wrap32 bool, req *PtraceRequest) PtraceResult {
 	c := t.cpu
 	g := &c.Regs
 	if wrap32 {
@@ -572,12 +585,12 @@ func (k *Kernel) getRegs(t *Thread, wrap32 bool) PtraceResult {
 			Eax: uint32(g[machine.RAX]), Eip: uint32(c.RIP), Cs: 0x33, Eflags: uint32(c.Flags()),
 			Esp: uint32(g[machine.RSP]), Ss: 0x2b,
 		}
-		out := make([]byte, abi.Reg32Size)
+		out := req.outBuf(abi.Reg32Size)
 		r.Marshal(out)
 		return PtraceResult{Out: out}
 	}
 	r := RegsOf(t)
-	out := make([]byte, abi.RegSize)
+	out := req.outBuf(abi.RegSize)
 	r.Marshal(out)
 	return PtraceResult{Out: out}
 }
@@ -734,7 +747,8 @@ func (k *Kernel) procRWMem(p *Process, mem TracerMem, d *abi.PtraceIoDesc, write
 }
 
 // lwpinfo is PT_LWPINFO.
-func (k *Kernel) lwpinfo(t *Thread, data int64, wrap32 bool) (PtraceResult, error) {
+func (k *Kernel) lwpinfo(t *Thread, r *PtraceRequest, wrap32 bool) (PtraceResult, error) {
+	data := r.Data
 	max, siEnd := int64(abi.PtraceLwpinfoSize), int64(abi.PtraceLwpinfoSiginfoEnd)
 	if wrap32 {
 		max, siEnd = abi.PtraceLwpinfo32Size, abi.PtraceLwpinfo32SiginfoEnd
@@ -749,10 +763,10 @@ func (k *Kernel) lwpinfo(t *Thread, data int64, wrap32 bool) (PtraceResult, erro
 	}
 	var out []byte
 	if wrap32 {
-		out = make([]byte, abi.PtraceLwpinfo32Size)
+		out = r.outBuf(abi.PtraceLwpinfo32Size)
 		pl.Marshal32(out)
 	} else {
-		out = make([]byte, abi.PtraceLwpinfoSize)
+		out = r.outBuf(abi.PtraceLwpinfoSize)
 		pl.Marshal(out)
 	}
 	return PtraceResult{Out: out[:data]}, nil
@@ -890,9 +904,9 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 		if r.Data < 0 || r.Data > PtrecMaxDeltaGap {
 			return PtraceResult{}, abi.EINVAL
 		}
-		return PtraceResult{Out: EncodeDelta(p.mem, int(r.Data))}, nil
+		return PtraceResult{Out: AppendDelta(r.Buf[:0], p.mem, int(r.Data))}, nil
 	case PT_PTREC_GETBASES:
-		out := make([]byte, 16)
+		out := r.outBuf(16)
 		putLE64(out, t.cpu.FSBase)
 		putLE64(out[8:], t.cpu.GSBase)
 		return PtraceResult{Out: out}, nil
@@ -905,15 +919,17 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 // EncodeDelta collects the memory delta of mem since the previous call, with
 // ranges merged across gaps shorter than gap (machine.Memory.CollectDelta),
 // as a sequence of (addr u64, len u64, bytes).
-func EncodeDelta(mem *machine.Memory, gap int) []byte {
-	var out []byte
+func EncodeDelta(mem *machine.Memory, gap int) []byte { return AppendDelta(nil, mem, gap) }
+
+// AppendDelta is EncodeDelta appending to out.
+func AppendDelta(out []byte, mem *machine.Memory, gap int) []byte {
 	if mem == nil {
 		return out
 	}
-	if n := mem.DirtyPages(); n >= 64 {
+	if n := mem.DirtyPages(); n >= 64 && cap(out)-len(out) < n*(machine.PageSize+16) {
 		// A large delta: size it once rather than grow it by doubling
 		// (most of a page's bytes, one range header per page).
-		out = make([]byte, 0, n*(machine.PageSize+16))
+		out = append(make([]byte, 0, len(out)+n*(machine.PageSize+16)), out...)
 	}
 	hdr := -1 // offset of the current range's header
 	patch := func() {

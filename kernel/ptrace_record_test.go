@@ -53,7 +53,7 @@ func TestRecorderSeesSeedStops(t *testing.T) {
 	defer null.Close()
 	sink := &eventSink{}
 	res, err := record.Record(record.Options{
-		Path: prog, Argv: []string{prog, "forkexecthreads"},
+		Path: prog, Argv: []string{prog, "forkexecthreads"}, Stops: record.StopsSyscallBoth,
 		Host: hostos.New(null, null, null), Facts: hostos.Facts(),
 		MaxInsns: 50_000_000,
 	}, sink)

@@ -29,7 +29,7 @@ func BenchmarkRecord(b *testing.B) {
 			c := countStops(b, rec.trace)
 			b.ReportMetric(float64(len(rec.trace)), "trace-bytes")
 			b.ReportMetric(float64(rec.res.Icount)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Minsn/s")
-			if c.sce > 0 {
+			if c.sce+c.scx > 0 {
 				b.ReportMetric(float64(len(rec.trace))/float64(c.sce+c.scx), "bytes/syscall-stop")
 			}
 			if tc.mb > 0 {

@@ -21,9 +21,19 @@ import (
 
 // Stop policies.
 const (
-	StopsSyscall = "syscall" // syscall entry and exit, signals, exec, fork, exit
-	StopsSignal  = "signal"  // only signals and process events
-	StopsStep    = "step"    // every instruction
+	// StopsSyscall stops at every syscall's entry (PT_TO_SCE), at signals,
+	// exec, fork and exit: one stop per syscall. The entry stop has the
+	// syscall code, narg and argument registers, and comes before the
+	// syscall has any effect, so exit_group and a blocking syscall are seen
+	// too; the syscall's result shows in the registers and memory delta of
+	// the next stop. exec and fork still stop at their exit (the exec and
+	// fork stops), as in FreeBSD.
+	StopsSyscall = "syscall"
+	// StopsSyscallBoth stops at every syscall's entry and exit
+	// (PT_SYSCALL), as FreeBSD's truss does: two stops per syscall.
+	StopsSyscallBoth = "syscall-entry-exit"
+	StopsSignal      = "signal" // only signals and process events
+	StopsStep        = "step"   // every instruction
 )
 
 // Options configures a recording.
@@ -31,7 +41,7 @@ type Options struct {
 	Path  string // host path of the program
 	Argv  []string
 	Envp  []string
-	Stops string // StopsSyscall (default), StopsSignal or StopsStep
+	Stops string // StopsSyscall (default), StopsSyscallBoth, StopsSignal or StopsStep
 	Host  kernel.Host
 	Facts kernel.HostFacts
 	// Untraced runs the program without tracing it (`ptrec run`): no stops,
@@ -68,6 +78,10 @@ const (
 // bytes fewer than DeltaGap apart are logged as one range, which costs less
 // than a range header (an address and a length) per few bytes.
 const DeltaGap = 16
+
+// maxDeltaBuf is the largest delta buffer the recorder keeps for the next
+// stop: the common small deltas reuse one buffer, a large one is not held.
+const maxDeltaBuf = 1 << 20
 
 // Flusher is implemented by sinks that can make everything written so far
 // durable (format.Writer ends its chunk).
@@ -167,6 +181,11 @@ type Session struct {
 	events uint64
 
 	// Events reused by every request and stop (the sink keeps no payload).
+	kreq      kernel.PtraceRequest
+	lwpBuf    [abi.PtraceLwpinfoSize]byte // outputs of the requests at a stop
+	regBuf    [abi.RegSize]byte
+	basesBuf  [16]byte
+	deltaBuf  []byte
 	req       format.Request
 	reqEv     format.Event
 	stop      format.Stop
@@ -224,10 +243,14 @@ func (s *Session) Write(ev *format.Event) error {
 	return nil
 }
 
-// request makes one ptrace request as the tracer and logs it.
-func (s *Session) request(op int, pid int32, addr uint64, data int64, in []byte, mem kernel.TracerMem) (kernel.PtraceResult, error) {
-	r := &kernel.PtraceRequest{Op: op, Pid: pid, Addr: addr, Data: data, In: in, Mem: mem}
+// request makes one ptrace request as the tracer and logs it. The output,
+// when the kernel copies one out, is in buf if it fits (valid until buf's
+// next use).
+func (s *Session) request(op int, pid int32, addr uint64, data int64, buf []byte) (kernel.PtraceResult, error) {
+	r := &s.kreq
+	*r = kernel.PtraceRequest{Op: op, Pid: pid, Addr: addr, Data: data, Buf: buf}
 	res, err := s.k.Ptrace(kernel.PtraceCaller{P: s.tracer}, r)
+	var in []byte
 	s.req = format.Request{Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: res.Ret, In: in, Out: res.Out}
 	ev := &s.reqEv
 	*ev = format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &s.req}
@@ -331,8 +354,10 @@ func (s *Session) killAll() error {
 
 func (s *Session) loop() (Result, error) {
 	o := s.opts
-	resume := abi.PT_SYSCALL
+	resume := abi.PT_TO_SCE
 	switch stops(o) {
+	case StopsSyscallBoth:
+		resume = abi.PT_SYSCALL
 	case StopsSignal:
 		resume = abi.PT_CONTINUE
 	case StopsStep:
@@ -387,7 +412,7 @@ func (s *Session) loop() (Result, error) {
 			continue
 		}
 		// A stop: ask what it is, like any debugger.
-		out, err := s.request(abi.PT_LWPINFO, w.Pid, 0, abi.PtraceLwpinfoSize, nil, nil)
+		out, err := s.request(abi.PT_LWPINFO, w.Pid, 0, abi.PtraceLwpinfoSize, s.lwpBuf[:])
 		if err != nil {
 			return res, fmt.Errorf("record: PT_LWPINFO: %w", err)
 		}
@@ -401,18 +426,21 @@ func (s *Session) loop() (Result, error) {
 		if pl.Flags&abi.PL_FLAG_SI != 0 {
 			stop.Signo, stop.Code, stop.SigAddr = pl.Siginfo.Signo, pl.Siginfo.Code, pl.Siginfo.Addr
 		}
-		regs, err := s.request(abi.PT_GETREGS, pl.Lwpid, 0, 0, nil, nil)
+		regs, err := s.request(abi.PT_GETREGS, pl.Lwpid, 0, 0, s.regBuf[:])
 		if err != nil {
 			return res, fmt.Errorf("record: PT_GETREGS: %w", err)
 		}
-		bases, err := s.request(kernel.PT_PTREC_GETBASES, pl.Lwpid, 0, 0, nil, nil)
+		bases, err := s.request(kernel.PT_PTREC_GETBASES, pl.Lwpid, 0, 0, s.basesBuf[:])
 		if err != nil {
 			return res, fmt.Errorf("record: PT_PTREC_GETBASES: %w", err)
 		}
 		stop.Regs = RegsRecord(regs.Out, bases.Out)
-		delta, err := s.request(kernel.PT_PTREC_GETDELTA, w.Pid, 0, DeltaGap, nil, nil)
+		delta, err := s.request(kernel.PT_PTREC_GETDELTA, w.Pid, 0, DeltaGap, s.deltaBuf)
 		if err != nil {
 			return res, fmt.Errorf("record: PT_PTREC_GETDELTA: %w", err)
+		}
+		if cap(delta.Out) <= maxDeltaBuf {
+			s.deltaBuf = delta.Out[:0] // reused by the next stop's delta
 		}
 		ev.Icount = s.k.Icount()
 		if err := s.Write(ev); err != nil {
@@ -431,7 +459,7 @@ func (s *Session) loop() (Result, error) {
 			}
 		}
 		if !o.NoFollowFork && (pl.Flags&abi.PL_FLAG_EXEC != 0 || pl.Flags&abi.PL_FLAG_CHILD != 0) {
-			if _, err := s.request(abi.PT_FOLLOW_FORK, w.Pid, 0, 1, nil, nil); err != nil {
+			if _, err := s.request(abi.PT_FOLLOW_FORK, w.Pid, 0, 1, nil); err != nil {
 				return res, fmt.Errorf("record: PT_FOLLOW_FORK: %w", err)
 			}
 		}
@@ -443,12 +471,12 @@ func (s *Session) loop() (Result, error) {
 			}
 		}
 		if interrupted {
-			if _, err := s.request(abi.PT_KILL, w.Pid, 1, 0, nil, nil); err != nil && !errors.Is(err, abi.ESRCH) {
+			if _, err := s.request(abi.PT_KILL, w.Pid, 1, 0, nil); err != nil && !errors.Is(err, abi.ESRCH) {
 				return res, err
 			}
 			continue
 		}
-		if _, err := s.request(resume, w.Pid, 1, sig, nil, nil); err != nil {
+		if _, err := s.request(resume, w.Pid, 1, sig, nil); err != nil {
 			return res, fmt.Errorf("record: %s: %w", abi.PtraceRequestName(resume), err)
 		}
 	}

@@ -136,7 +136,7 @@ func TestStopPolicies(t *testing.T) {
 	const n = 20                   // getppid calls
 	want := "spin sys 20: 14b69\n" // 1 + 20 × the parent pid, the host pid 4242
 	byPolicy := map[string]stopCounts{}
-	for _, policy := range []string{record.StopsSyscall, record.StopsSignal, record.StopsStep} {
+	for _, policy := range []string{record.StopsSyscall, record.StopsSyscallBoth, record.StopsSignal, record.StopsStep} {
 		t.Run(policy, func(t *testing.T) {
 			rec := recordGuest(t, record.Options{Stops: policy}, "spin.musl", "sys", "20")
 			if rec.stdout != want || rec.res.Status != 0 {
@@ -146,6 +146,14 @@ func TestStopPolicies(t *testing.T) {
 			byPolicy[policy] = c
 			switch policy {
 			case record.StopsSyscall:
+				if c.syscalls["getppid"] != n {
+					t.Errorf("syscall stops: %d getppid entries, want %d (%v)", c.syscalls["getppid"], n, c.syscalls)
+				}
+				// One stop per syscall, at its entry; exit_group too.
+				if c.scx != 0 || c.syscalls["exit_group"] != 1 || c.syscalls["writev"] != 1 {
+					t.Errorf("syscall stops: %d exits, exit_group %d, writev %d; want no exit stops, one exit_group and one writev", c.scx, c.syscalls["exit_group"], c.syscalls["writev"])
+				}
+			case record.StopsSyscallBoth:
 				if c.syscalls["getppid"] != n {
 					t.Errorf("syscall stops: %d getppid entries, want %d (%v)", c.syscalls["getppid"], n, c.syscalls)
 				}
@@ -175,9 +183,9 @@ func TestStopPolicies(t *testing.T) {
 			}
 		})
 	}
-	sc, sg, st := byPolicy[record.StopsSyscall], byPolicy[record.StopsSignal], byPolicy[record.StopsStep]
-	if !(sg.events < sc.events && sc.events < st.events) {
-		t.Errorf("events: signal %d, syscall %d, step %d; want signal < syscall < step", sg.events, sc.events, st.events)
+	sc, se, sg, st := byPolicy[record.StopsSyscall], byPolicy[record.StopsSyscallBoth], byPolicy[record.StopsSignal], byPolicy[record.StopsStep]
+	if !(sg.events < sc.events && sc.events < se.events && se.events < st.events) {
+		t.Errorf("events: signal %d, syscall %d, syscall-entry-exit %d, step %d; want them increasing", sg.events, sc.events, se.events, st.events)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -29,6 +31,8 @@ type recordOptions struct {
 	noTrace    bool
 	followFork bool
 	seed       int64
+	cpuProfile string         // --cpuprofile: pprof CPU profile of the run
+	memProfile string         // --memprofile: pprof heap profile at the end of the run
 	sb         sandboxOptions // --root, --read-only, --env, limits (sandbox.go)
 }
 
@@ -67,6 +71,50 @@ func addRunFlags(cmd *cobra.Command, o *recordOptions) {
 	cmd.Flags().Uint64Var(&o.maxInsns, "max-insns", 0, "stop the run after this many instructions (0: no limit)")
 	cmd.Flags().Int64Var(&o.seed, "seed", -1, "make randomness and clocks reproducible from this seed (for golden traces); -1: the real host's")
 	addSandboxFlags(cmd, &o.sb)
+	cmd.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of ptrec to this file")
+	cmd.Flags().StringVar(&o.memProfile, "memprofile", "", "write a pprof heap profile of ptrec (at the end of the run) to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
+	_ = cmd.Flags().MarkHidden("memprofile")
+}
+
+// startProfiles starts what --cpuprofile and --memprofile ask for; the
+// returned function stops them and writes the files.
+func startProfiles(o *recordOptions) (func() error, error) {
+	var cpu *os.File
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		cpu = f
+	}
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	return func() error {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				return err
+			}
+		}
+		if o.memProfile == "" {
+			return nil
+		}
+		f, err := os.Create(o.memProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}, nil
 }
 
 // lookPath finds PROG as a shell would.
@@ -169,7 +217,14 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 		}
 		sink = w
 	}
+	stopProfiles, err := startProfiles(o)
+	if err != nil {
+		return err
+	}
 	res, err := record.Record(ro, sink)
+	if perr := stopProfiles(); err == nil && perr != nil {
+		err = perr
+	}
 	o.sb.reportEnd(s.err, res, o.maxInsns)
 	if w != nil {
 		if cerr := w.Close(); err == nil && cerr != nil {
