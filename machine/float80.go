@@ -721,14 +721,3 @@ func (a f80) toInt(size int, rc uint16) (uint64, uint16) {
 	}
 	return v, exc
 }
-
-// toF64 is a float64 approximation for the transcendental functions.
-func (a f80) toF64() float64 {
-	b, _ := a.toFloat(53, 11, 0)
-	return math.Float64frombits(b)
-}
-
-func f80FromFloat(x float64) f80 {
-	r, _ := f80FromF64(math.Float64bits(x))
-	return r
-}

@@ -1,7 +1,6 @@
 package machine
 
 import (
-	"math"
 	"math/bits"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -321,11 +320,11 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 			}
 			exc |= e
 		default:
+			// FCOM ST(i) names only ST(i) (which may be ST(0));
+			// FCOMPP and FUCOMPP compare with ST(1).
 			si := 1
-			for i := 0; i < int(in.narg); i++ {
-				if in.args[i].kind == akST && in.args[i].reg != 0 {
-					si = int(in.args[i].reg)
-				}
+			if in.narg > 0 && in.args[in.narg-1].kind == akST {
+				si = int(in.args[in.narg-1].reg)
 			}
 			b = c.st(si, &exc)
 		}
@@ -560,7 +559,7 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		}
 		c.fpop()
 	case x86asm.F2XM1, x86asm.FYL2X, x86asm.FYL2XP1, x86asm.FPTAN, x86asm.FPATAN, x86asm.FSIN, x86asm.FCOS, x86asm.FSINCOS:
-		return c.x87Transcendental(in, next)
+		c.x87Trans(op, rc, &exc)
 	case x86asm.FCMOVB, x86asm.FCMOVE, x86asm.FCMOVBE, x86asm.FCMOVU, x86asm.FCMOVNB, x86asm.FCMOVNE, x86asm.FCMOVNBE, x86asm.FCMOVNU:
 		var cond bool
 		switch op {
@@ -873,65 +872,4 @@ func remainder128(hi, lo, d uint64) uint64 {
 func divmod128(hi, lo, d uint64) (uint64, uint64) {
 	h := hi % d
 	return bits.Div64(h, lo, d)
-}
-
-func (c *CPU) x87Transcendental(in *dinst, next uint64) int {
-	op := x86asm.Op(in.op)
-	var exc uint16
-	x := c.st(0, &exc)
-	xf := x.toF64()
-	c.fsw &^= fC2 | fC1
-	switch op {
-	case x86asm.F2XM1:
-		c.stSet(0, f80FromFloat(math.Expm1(xf*math.Ln2)))
-	case x86asm.FYL2X, x86asm.FYL2XP1:
-		y := c.st(1, &exc).toF64()
-		var l float64
-		if op == x86asm.FYL2X {
-			if xf < 0 || math.IsNaN(xf) {
-				exc |= feIE
-			}
-			if xf == 0 {
-				exc |= feZE
-			}
-			l = math.Log2(xf)
-		} else {
-			l = math.Log1p(xf) / math.Ln2
-		}
-		if c.funmasked(exc) {
-			c.pend = Exit{Reason: ExitFPE}
-			return stFault
-		}
-		c.fpop()
-		c.stSet(0, f80FromFloat(y*l))
-	case x86asm.FPTAN:
-		if math.Abs(xf) >= 0x1p63 {
-			c.fsw |= fC2
-			break
-		}
-		c.stSet(0, f80FromFloat(math.Tan(xf)))
-		c.fpush(f80One, &exc)
-	case x86asm.FPATAN:
-		y := c.st(1, &exc).toF64()
-		c.fpop()
-		c.stSet(0, f80FromFloat(math.Atan2(y, xf)))
-	case x86asm.FSIN, x86asm.FCOS, x86asm.FSINCOS:
-		if math.Abs(xf) >= 0x1p63 {
-			c.fsw |= fC2
-			break
-		}
-		s, co := math.Sincos(xf)
-		switch op {
-		case x86asm.FSIN:
-			c.stSet(0, f80FromFloat(s))
-		case x86asm.FCOS:
-			c.stSet(0, f80FromFloat(co))
-		default:
-			c.stSet(0, f80FromFloat(s))
-			c.fpush(f80FromFloat(co), &exc)
-		}
-	}
-	c.fraise(exc | fePE)
-	c.RIP = next
-	return stOK
 }
