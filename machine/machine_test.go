@@ -135,7 +135,7 @@ func TestPreciseFaults(t *testing.T) {
 		{"ud2", "0f0b", nil, ExitUD, 0},
 		{"jmp non-canonical", "ffe0", func(c *CPU) { c.Regs[RAX] = 1 << 60 }, ExitGP, 0},
 		{"ret non-canonical", "c3", func(c *CPU) { c.Mem.Write(testStack-8, []byte{0, 0, 0, 0, 0, 0, 0, 0x80}); c.Regs[RSP] = testStack - 8 }, ExitGP, 0},
-		{"vex", "c5f877", nil, ExitUD, 0},
+		{"vex not implemented (vfmadd213sd)", "c4e2f1a9c2", nil, ExitUD, 0},
 		{"hlt", "f4", nil, ExitHalt, 0},
 	}
 	for _, tc := range tests {
