@@ -96,6 +96,26 @@ func (c *CPU) wr8(addr, v uint64) bool {
 	return true
 }
 
+// rd4 and wr4 are the same for 4 bytes.
+func (c *CPU) rd4(addr uint64) (uint64, bool) {
+	e := &c.rtlb[(addr>>12)&(tlbSize-1)]
+	off := addr & 0xfff
+	if e.pn != addr>>12 || off > PageSize-4 {
+		return 0, false
+	}
+	return uint64(le.Uint32(e.buf.b[off:])), true
+}
+
+func (c *CPU) wr4(addr, v uint64) bool {
+	e := &c.wtlb[(addr>>12)&(tlbSize-1)]
+	off := addr & 0xfff
+	if e.pn != addr>>12 || off > PageSize-4 {
+		return false
+	}
+	le.PutUint32(e.buf.b[off:], uint32(v))
+	return true
+}
+
 // rd loads size (1, 2, 4 or 8) bytes at addr.
 func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 	pn := addr >> 12

@@ -33,7 +33,8 @@ type CPU struct {
 
 	// rflags holds every flag bit; the arithmetic ones (CF PF AF ZF SF OF)
 	// are stale while fk != fkNone, and are then computed from the last
-	// flag-setting operation: its kind, operand size, operands and result.
+	// flag-setting operation: its kind, operand size, operands and result
+	// (fr is not kept for fkAdd and fkSub: it is fa+fb or fa-fb).
 	rflags uint64
 	fk     uint8
 	fsh    uint8 // 64 - 8*operand size
@@ -71,6 +72,7 @@ type CPU struct {
 	bps        *BreakSet // software execute breakpoints (SetBreakpoints)
 	bpSkip     bool      // the first instruction of the next Run ignores bps
 	bpHit      bool      // the last Run stopped at one of bps
+	inExec     int32     // Run: 1 + the block index of the instruction in the general executor, else 0
 }
 
 // NewCPU returns a CPU in its reset state bound to mem: rflags 0x202, the FPU
@@ -140,12 +142,14 @@ func (c *CPU) arith() uint64 {
 	var cf, of bool
 	switch c.fk {
 	case fkAdd:
+		r = a + b
 		cf = r<<sh < a<<sh
 		of = ((a^r)&(b^r))<<sh>>63 != 0
 	case fkAdc:
 		cf = r<<sh < a<<sh || (c.fcf && r<<sh == a<<sh)
 		of = ((a^r)&(b^r))<<sh>>63 != 0
 	case fkSub:
+		r = a - b
 		cf = a<<sh < b<<sh
 		of = ((a^b)&(a^r))<<sh>>63 != 0
 	case fkSbb:
@@ -259,7 +263,11 @@ func (c *CPU) cond(cc uint8) bool {
 			return int64(a) > int64(b)
 		}
 	case fkLogic, fkAdd, fkInc, fkDec, fkShl, fkShr, fkSar, fkMul:
-		r := int64(c.fr << sh)
+		rr := c.fr
+		if c.fk == fkAdd {
+			rr = c.fa + c.fb
+		}
+		r := int64(rr << sh)
 		switch cc {
 		case 4:
 			return r == 0

@@ -25,12 +25,16 @@ type arg struct {
 
 // dinst is a decoded instruction: what the executor needs, with no
 // interfaces or pointers. The op is an x86asm.Op value, or one of the op*
-// extras below for forms x86asm does not know.
+// extras below for forms x86asm does not know. In a block (fastblock.go)
+// the copy of an instruction may carry a block-local kind: its flags
+// elided (dead) or fused with the jump that follows it.
 type dinst struct {
+	kind  uint8 // fast-path class (k* constants), kSlow for the general executor
+	sub   uint8 // ALU operation of the kAlu* kinds
 	op    uint16
 	len   uint8
 	osz   uint8 // operand size in bytes from prefixes (2, 4 or 8)
-	cc    uint8 // condition code of Jcc/SETcc/CMOVcc; sub-kind for others
+	cc    uint8 // condition code of Jcc/SETcc/CMOVcc, and of the jump a fused kind ends with
 	rep   uint8 // 0, 0xf3 or 0xf2 (last one wins)
 	narg  uint8
 	seg   uint8 // 0 none, 1 FS, 2 GS
@@ -38,14 +42,13 @@ type dinst struct {
 	index int8  // -1 none
 	scale uint8 // shift count 0..3
 	a32   bool  // 32-bit address size
-	dead  bool  // in a block: the next instruction overwrites every arithmetic flag
+	sh    uint8 // fast kinds: 64 - 8*operand size (0 or 32)
 	x87   uint16
-	kind  uint8 // fast-path class (k* constants), kSlow for the general executor
-	sub   uint8 // ALU operation of the kAlu* kinds
 	args  [4]arg
 	disp  int64 // displacement; for RIP-relative, the absolute address
 	imm   uint64
-	imm2  uint64
+	imm2  uint64 // second immediate; the jump target of a fused kind
+	pc    uint64 // the instruction's address
 }
 
 // Extra ops beyond x86asm's table.
@@ -58,15 +61,19 @@ const (
 const opRDTSCP = uint16(x86asm.RDTSCP)
 
 // Fast-path kinds: the hottest instruction forms, executed inline by Run.
+// Kinds marked "4/8" take 32- and 64-bit operands: sh is 64 - 8*size and
+// a 32-bit result is zero-extended.
 const (
-	kSlow uint8 = iota
-	kMovRR
-	kMovRI
-	kMovRM
-	kMovMR
+	kSlow    uint8 = iota
+	kMovRR         // 4/8
+	kMovRI         // 4/8, imm zero-extended at decode
+	kMovRM64       // mov r64, m64
+	kMovRM32       // mov r32, m32
+	kMovMR64       // mov m64, r64
+	kMovMR32       // mov m32, r32
 	kMovMI
-	kAluRR
-	kAluRI
+	kAluRR // adc, sbb r, r
+	kAluRI // adc, sbb r, imm
 	kAluRM
 	kAluMR
 	kAluMI
@@ -76,12 +83,12 @@ const (
 	kRet
 	kIncR
 	kDecR
-	kLea
+	kLea // 4/8
 	kPushR
 	kPopR
 	kMovzxRM
 	kNop
-	kShiftRI
+	kShiftRI // shl/shr/sar r, imm whose masked count is 0
 	kShiftRC
 	kRotR
 	kMovxRR
@@ -90,6 +97,55 @@ const (
 	kImulRR
 	kImulRRI
 	kMulR
+
+	// Two-operand ALU forms with their flags (4/8).
+	kAddRR
+	kAddRI
+	kSubRR
+	kSubRI
+	kAndRR
+	kAndRI
+	kOrRR
+	kOrRI
+	kXorRR
+	kXorRI
+	kCmpRR
+	kCmpRI
+	kTestRR
+	kTestRI
+	kShlRI // count (masked, non-zero) in imm
+	kShrRI
+	kSarRI
+
+	// Block-local kinds (fastblock.go), never in the page's instruction
+	// cache: the same operation with its flags dead (no flag update), ...
+	kAddRRn // also 4/8 from here on
+	kAddRIn // also sub, inc, dec r, imm with the immediate negated or 1/-1
+	kSubRRn
+	kAndRRn
+	kAndRIn
+	kOrRRn
+	kOrRIn
+	kXorRRn
+	kXorRIn
+	kShlRIn
+	kShrRIn
+	kSarRIn
+	kRotRn
+	kImulRRn
+	kImulRRIn
+	// ... or fused with the jcc that follows and ends the block: the
+	// operation with its flags, then the jump (cc, target in imm2).
+	kCmpRRJ
+	kCmpRIJ
+	kSubRRJ
+	kSubRIJ
+	kTestRRJ
+	kTestRIJ
+	kAndRRJ
+	kAddRIJ
+	kIncRJ
+	kDecRJ
 )
 
 // ALU operations of the kAlu* kinds.
@@ -105,6 +161,11 @@ const (
 	aluTest
 )
 
+// aluKinds maps the ALU operations to their register-register kinds (the
+// register-immediate kind follows each); adc and sbb have none.
+var aluKinds = [...]uint8{aluAdd: kAddRR, aluOr: kOrRR, aluAnd: kAndRR, aluSub: kSubRR, aluXor: kXorRR,
+	aluCmp: kCmpRR, aluTest: kTestRR}
+
 // classify picks the fast-path kind of a decoded instruction.
 func classify(d *dinst) {
 	a0, a1 := d.args[0], d.args[1]
@@ -112,6 +173,9 @@ func classify(d *dinst) {
 	simpleMem := d.seg == 0 && !d.a32
 	mem := func(a arg) bool { return a.kind == akMem && (a.size == 8 || a.size == 4) && simpleMem }
 	imm := func(a arg) bool { return a.kind == akImm }
+	if reg(a0) {
+		d.sh = 64 - 8*a0.size
+	}
 	switch x86asm.Op(d.op) {
 	case x86asm.MOV:
 		switch {
@@ -120,10 +184,17 @@ func classify(d *dinst) {
 			d.kind = kMovRR
 		case reg(a0) && imm(a1):
 			d.kind = kMovRI
-		case reg(a0) && mem(a1):
-			d.kind = kMovRM
-		case mem(a0) && reg(a1):
-			d.kind = kMovMR
+			d.imm &= sizeMask[a0.size]
+		case reg(a0) && mem(a1) && a0.size == a1.size:
+			d.kind = kMovRM32
+			if a0.size == 8 {
+				d.kind = kMovRM64
+			}
+		case mem(a0) && reg(a1) && a0.size == a1.size:
+			d.kind = kMovMR32
+			if a0.size == 8 {
+				d.kind = kMovMR64
+			}
 		case mem(a0) && imm(a1):
 			d.kind = kMovMI
 		}
@@ -148,12 +219,19 @@ func classify(d *dinst) {
 		case x86asm.TEST:
 			d.sub = aluTest
 		}
+		fast := d.sub != aluAdc && d.sub != aluSbb
 		switch {
 		case d.narg != 2:
-		case reg(a0) && reg(a1):
+		case reg(a0) && reg(a1) && a0.size == a1.size:
 			d.kind = kAluRR
+			if fast {
+				d.kind = aluKinds[d.sub]
+			}
 		case reg(a0) && imm(a1):
 			d.kind = kAluRI
+			if fast {
+				d.kind = aluKinds[d.sub] + 1
+			}
 		case reg(a0) && mem(a1):
 			d.kind = kAluRM
 		case mem(a0) && reg(a1):
@@ -231,6 +309,10 @@ func classify(d *dinst) {
 				d.sub = 1
 			default:
 				d.sub = 2
+			}
+			if cnt := d.imm & (uint64(a0.size)*8 - 1); d.kind == kShiftRI && cnt != 0 {
+				d.kind = kShlRI + d.sub
+				d.imm = cnt
 			}
 		}
 	case x86asm.ROL, x86asm.ROR:
@@ -397,7 +479,7 @@ const (
 
 // decode decodes the instruction in b at guest address addr into d.
 func decode(b []byte, addr uint64, d *dinst) decodeErr {
-	*d = dinst{base: -1, index: -1}
+	*d = dinst{base: -1, index: -1, pc: addr}
 	p := scanPrefixes(b)
 	if p.n >= len(b) {
 		if len(b) >= 15 {

@@ -3,8 +3,27 @@ package machine
 import "golang.org/x/arch/x86/x86asm"
 
 // Straight-line blocks: Run executes the instructions of a block one after
-// the other without looking each up in the decode cache, while they fall
-// through in sequence.
+// the other without looking each up in the decode cache, and counts
+// retired instructions and updates RIP once per block, not per
+// instruction.
+//
+// A block is only ever run whole (Run takes the exact one-instruction path
+// when the budget ends inside a block, when single-stepping or watching,
+// and on pages with software breakpoints), or left early by an exit, a
+// fault or a slow-path instruction that does not fall through. That is what
+// lets a block carry two optimizations that are invisible at every point
+// where Run can stop:
+//
+//   - Dead flags: an instruction whose flags the block itself overwrites
+//     before anything reads them, and before anything that can fault or
+//     leave the block, runs as a block-local kind that skips the flag
+//     update (kAddRRn ...).
+//   - Fused jumps: the flag-setting instruction before the jcc that ends a
+//     block decides the jump itself from its operands (kCmpRRJ ...),
+//     still leaving the lazy flags exactly as the pair would.
+//
+// The page's instruction cache (codePage.insts) holds only the plain kinds;
+// blocks hold modified copies.
 
 // maxBlock bounds the instructions of a block.
 const maxBlock = 64
@@ -16,6 +35,7 @@ const maxBlock = 64
 // through).
 type block struct {
 	insts []dinst
+	end   uint64 // the address after the last instruction
 }
 
 // endsBlock reports whether in transfers control or exits: decoding past
@@ -35,23 +55,132 @@ func endsBlock(in *dinst) bool {
 	return false
 }
 
-// writesAllFlags reports whether in sets CF PF AF ZF SF OF without reading
-// any of them and cannot fault: the flags of the instruction before it are
-// then dead.
-func writesAllFlags(in *dinst) bool {
-	switch in.kind {
-	case kAluRR, kAluRI:
-		return in.sub != aluAdc && in.sub != aluSbb
-	case kShiftRI:
-		mask := uint64(31)
-		if in.args[0].size == 8 {
-			mask = 63
-		}
-		return in.imm&mask != 0
-	case kImulRR, kImulRRI:
-		return true
+// Flag effects of a kind, for the block's flag liveness.
+const (
+	feNone  = iota // neither reads nor writes the arithmetic flags, cannot fault or exit
+	feWrite        // writes all of CF PF AF ZF SF OF, reads none, cannot fault or exit
+	feUse          // reads some flags, writes only some, or may fault, exit or leave the block
+)
+
+func flagEffect(k uint8) int {
+	switch k {
+	case kMovRR, kMovRI, kLea, kMovxRR, kNop, kJmp,
+		kAddRRn, kAddRIn, kSubRRn, kAndRRn, kAndRIn, kOrRRn, kOrRIn, kXorRRn, kXorRIn,
+		kShlRIn, kShrRIn, kSarRIn, kRotRn, kImulRRn, kImulRRIn:
+		return feNone
+	case kAddRR, kAddRI, kSubRR, kSubRI, kAndRR, kAndRI, kOrRR, kOrRI, kXorRR, kXorRI,
+		kCmpRR, kCmpRI, kTestRR, kTestRI, kShlRI, kShrRI, kSarRI, kImulRR, kImulRRI, kMulR:
+		return feWrite
 	}
-	return false
+	return feUse
+}
+
+// deadKind returns the kind of in with its flag update elided, adjusting
+// the immediate where the elided form is another operation, or kSlow if
+// there is none.
+func deadKind(in *dinst) uint8 {
+	switch in.kind {
+	case kAddRR:
+		return kAddRRn
+	case kAddRI:
+		return kAddRIn
+	case kSubRR:
+		return kSubRRn
+	case kSubRI:
+		in.imm = -in.imm
+		return kAddRIn
+	case kAndRR:
+		return kAndRRn
+	case kAndRI:
+		return kAndRIn
+	case kOrRR:
+		return kOrRRn
+	case kOrRI:
+		return kOrRIn
+	case kXorRR:
+		return kXorRRn
+	case kXorRI:
+		return kXorRIn
+	case kCmpRR, kCmpRI, kTestRR, kTestRI:
+		return kNop
+	case kIncR:
+		in.imm = 1
+		return kAddRIn
+	case kDecR:
+		in.imm = ^uint64(0)
+		return kAddRIn
+	case kShlRI:
+		return kShlRIn
+	case kShrRI:
+		return kShrRIn
+	case kSarRI:
+		return kSarRIn
+	case kRotR:
+		return kRotRn
+	case kImulRR:
+		return kImulRRn
+	case kImulRRI:
+		return kImulRRIn
+	}
+	return kSlow
+}
+
+// fusedKind returns the kind of flag-setting in fused with the jcc that
+// follows it, or kSlow if there is none.
+func fusedKind(k uint8) uint8 {
+	switch k {
+	case kCmpRR:
+		return kCmpRRJ
+	case kCmpRI:
+		return kCmpRIJ
+	case kSubRR:
+		return kSubRRJ
+	case kSubRI:
+		return kSubRIJ
+	case kTestRR:
+		return kTestRRJ
+	case kTestRI:
+		return kTestRIJ
+	case kAndRR:
+		return kAndRRJ
+	case kAddRI:
+		return kAddRIJ
+	case kIncR:
+		return kIncRJ
+	case kDecR:
+		return kDecRJ
+	}
+	return kSlow
+}
+
+// optimize rewrites the kinds of a new block's instructions: flags that
+// are dead inside the block are not computed, and a final flag-setting
+// instruction and jcc are fused. The flags are taken as live at the end of
+// the block and before anything that may fault, exit or leave it.
+func optimize(insts []dinst) {
+	live := true
+	for i := len(insts) - 1; i >= 0; i-- {
+		in := &insts[i]
+		if !live {
+			if k := deadKind(in); k != kSlow {
+				in.kind = k
+			}
+		}
+		switch flagEffect(in.kind) {
+		case feUse:
+			live = true
+		case feWrite:
+			live = false
+		}
+	}
+	if n := len(insts); n >= 2 && insts[n-1].kind == kJcc {
+		if k := fusedKind(insts[n-2].kind); k != kSlow {
+			in := &insts[n-2]
+			in.kind = k
+			in.cc = insts[n-1].cc
+			in.imm2 = insts[n-1].imm
+		}
+	}
 }
 
 // block returns the block starting at rip, decoding and caching it on a
@@ -65,6 +194,7 @@ func (c *CPU) block(rip uint64) (*block, bool) {
 	if in == &c.scratch {
 		c.oneBlk[0] = *in
 		c.tmpBlk.insts = c.oneBlk[:]
+		c.tmpBlk.end = rip + uint64(in.len)
 		return &c.tmpBlk, true
 	}
 	cp, pn := c.fetchCP, c.fetchPN
@@ -74,7 +204,8 @@ func (c *CPU) block(rip uint64) (*block, bool) {
 	var buf [maxBlock]dinst
 	buf[0] = *in
 	n := 1
-	for a := rip + uint64(in.len); n < maxBlock && !endsBlock(in) && a>>12 == pn; n++ {
+	a := rip + uint64(in.len)
+	for ; n < maxBlock && !endsBlock(in) && a>>12 == pn; n++ {
 		var ok bool
 		if in, ok = c.fetch(a); !ok || in == &c.scratch || c.fetchCP != cp {
 			break
@@ -85,10 +216,9 @@ func (c *CPU) block(rip uint64) (*block, bool) {
 	c.fetchPN, c.fetchCP = pn, cp
 	insts := make([]dinst, n)
 	copy(insts, buf[:n])
-	for i := 0; i+1 < len(insts); i++ {
-		insts[i].dead = writesAllFlags(&insts[i+1])
-	}
-	cp.blocks = append(cp.blocks, block{insts: insts})
+	optimize(insts)
+	end := insts[n-1].pc + uint64(insts[n-1].len)
+	cp.blocks = append(cp.blocks, block{insts: insts, end: end})
 	cp.bidx[rip&0xfff] = uint16(len(cp.blocks))
 	return &cp.blocks[len(cp.blocks)-1], true
 }
