@@ -413,10 +413,16 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		a := c.st(0, &exc)
 		var r f80
 		var e uint16
-		if a.isSNaN() {
+		switch {
+		case a.isUnsupported():
+			r, e = f80Indefinite, feIE
+		case a.isSNaN():
 			r, e = a.quiet(), feIE
-		} else {
+		default:
 			r, e = a.roundToInt(rc)
+			if a.isDenormal() {
+				e |= feDE
+			}
 		}
 		exc |= e
 		if c.funmasked(exc) {
@@ -439,6 +445,12 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 			return fail()
 		}
 		c.stSet(0, r)
+		if r.isNaN() {
+			// No quotient: C0 and C3 are left as they were (as
+			// the hardware does), C1 and C2 cleared.
+			c.fsw &^= fC1 | fC2
+			break
+		}
 		c.fsw &^= fC0 | fC1 | fC2 | fC3
 		if partial {
 			c.fsw |= fC2
@@ -457,7 +469,13 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		a := c.st(0, &exc)
 		var ex, sig f80
 		switch {
+		case a.isUnsupported():
+			exc |= feIE
+			ex, sig = f80Indefinite, f80Indefinite
 		case a.isNaN():
+			if a.isSNaN() {
+				exc |= feIE
+			}
 			ex, sig = a.quiet(), a.quiet()
 		case a.isInf():
 			ex, sig = f80Inf(false), a
@@ -465,6 +483,9 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 			exc |= feZE
 			ex, sig = f80Inf(true), a
 		default:
+			if a.isDenormal() {
+				exc |= feDE
+			}
 			n, e, m := a.unpack()
 			ex = f80FromInt(int64(e))
 			sig = f80{mant: m, se: 0x3fff}
@@ -754,9 +775,21 @@ func (c *CPU) updateES() {
 
 // f80Scale computes a * 2^trunc(b).
 func f80Scale(a, b f80, pc, rc uint16) (f80, uint16) {
+	if a.isUnsupported() || b.isUnsupported() {
+		return f80Indefinite, feIE
+	}
 	if a.isNaN() || b.isNaN() {
 		return propagateNaN(a, b)
 	}
+	r, exc := f80ScaleNum(a, b, rc)
+	if exc&feIE == 0 && (a.isDenormal() || b.isDenormal()) {
+		exc |= feDE
+	}
+	return r, exc
+}
+
+// f80ScaleNum is FSCALE for operands that are numbers (not NaNs).
+func f80ScaleNum(a, b f80, rc uint16) (f80, uint16) {
 	switch {
 	case b.isInf():
 		if b.neg() {
@@ -794,6 +827,9 @@ func f80Scale(a, b f80, pc, rc uint16) (f80, uint16) {
 // f80Rem computes FPREM (truncating) or FPREM1 (round to nearest)
 // partial remainders; q holds the low quotient bits.
 func f80Rem(a, b f80, ieee bool) (r f80, q uint64, partial bool, exc uint16) {
+	if a.isUnsupported() || b.isUnsupported() {
+		return f80Indefinite, 0, false, feIE
+	}
 	if a.isNaN() || b.isNaN() {
 		r, exc = propagateNaN(a, b)
 		return
@@ -801,8 +837,11 @@ func f80Rem(a, b f80, ieee bool) (r f80, q uint64, partial bool, exc uint16) {
 	if a.isInf() || b.isZero() || a.isUnsupported() || b.isUnsupported() {
 		return f80Indefinite, 0, false, feIE
 	}
+	if a.isDenormal() || b.isDenormal() {
+		exc = feDE
+	}
 	if a.isZero() || b.isInf() {
-		return a, 0, false, 0
+		return a, 0, false, exc
 	}
 	an, ae, am := a.unpack()
 	_, be, bm := b.unpack()
@@ -815,18 +854,21 @@ func f80Rem(a, b f80, ieee bool) (r f80, q uint64, partial bool, exc uint16) {
 			if an {
 				res = res.chs()
 			}
-			return res, 1, false, e
+			return res, 1, false, e | exc
 		}
-		return a, 0, false, 0
+		// The dividend itself, normalized (a pseudo-denormal comes
+		// back with exponent 1).
+		res, _ := round80(an, ae, am, 0, 3, 0)
+		return res, 0, false, exc
 	case d >= 64:
 		// Partial: reduce the exponent difference by N bits at a time.
 		n := fpremN + d%32
 		hi, lo := shl128(0, am, n)
 		rem := remainder128(hi, lo, bm)
 		if rem == 0 {
-			return f80Zero(an), 0, true, 0
+			return f80Zero(an), 0, true, exc
 		}
-		return normalizeRem(an, rem, ae-63-n), 0, true, 0
+		return normalizeRem(an, rem, ae-63-n), 0, true, exc
 	}
 	hi, lo := shl128(0, am, d)
 	q1, rem := divmod128(hi, lo, bm)
@@ -837,9 +879,9 @@ func f80Rem(a, b f80, ieee bool) (r f80, q uint64, partial bool, exc uint16) {
 		neg = !neg
 	}
 	if rem == 0 {
-		return f80Zero(an), q1, false, 0
+		return f80Zero(an), q1, false, exc
 	}
-	return normalizeRem(neg, rem, be-63), q1, false, 0
+	return normalizeRem(neg, rem, be-63), q1, false, exc
 }
 
 // fpremN + D mod 32 is the reduction step of a partial FPREM: N in the

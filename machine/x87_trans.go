@@ -572,6 +572,15 @@ func ftan(x f80, rc uint16) (f80, uint16, bool) {
 // accumulating its exceptions in exc; the caller handles unmasked
 // exceptions (restoring the state) and C1.
 func (c *CPU) x87Trans(op x86asm.Op, rc uint16, exc *uint16) {
+	if (op == x86asm.FPTAN || op == x86asm.FSINCOS) && !c.stEmpty(7) {
+		// The push will overflow: the hardware checks first and
+		// leaves the indefinite in both places (even for an
+		// out-of-range operand).
+		c.fsw &^= fC2
+		c.stSet(0, f80Indefinite)
+		c.fpush(f80Indefinite, exc)
+		return
+	}
 	x := c.st(0, exc)
 	switch op {
 	case x86asm.F2XM1:
@@ -582,10 +591,14 @@ func (c *CPU) x87Trans(op x86asm.Op, rc uint16, exc *uint16) {
 		y := c.st(1, exc)
 		var r f80
 		var e uint16
-		switch op {
-		case x86asm.FYL2X:
+		switch {
+		case *exc&feSF != 0:
+			// Stack underflow: the indefinite, whatever the other
+			// operand.
+			r = f80Indefinite
+		case op == x86asm.FYL2X:
 			r, e = fyl2x(x, y, rc)
-		case x86asm.FYL2XP1:
+		case op == x86asm.FYL2XP1:
 			r, e = fyl2xp1(x, y, rc)
 		default:
 			r, e = fpatan(x, y, rc)
