@@ -394,7 +394,6 @@ const (
 	frameSigmask  = frameUC + 296   // uc_sigmask
 	frameInfo     = frameUC + 304   // struct siginfo
 	frameSize     = frameInfo + 128 // 440
-	fpstateSize   = 512
 	redZone       = 128
 )
 
@@ -412,15 +411,16 @@ func (k *Kernel) setupFrame(t *Thread, si Siginfo, a SigAction) error {
 	} else {
 		sp -= redZone
 	}
-	sp = (sp - fpstateSize) &^ 63
+	fp := fpstateImage(c, xsaveOn)
+	sp = (sp - uint64(len(fp))) &^ 63
 	fpAddr := sp
-	var fx [512]byte
-	c.FXSave(&fx)
 	frame := ((sp - frameSize) &^ 15) - 8
 
 	var b [frameSize]byte
 	putLE64(b[0:], a.restorer)
-	// uc_flags: UC_FP_XSTATE is not set (plain FXSAVE fpstate).
+	if xsaveOn {
+		putLE64(b[frameUC:], abi.UC_FP_XSTATE)
+	}
 	putLE64(b[frameUC+16:], t.altstack.sp)
 	ssFlags := t.altstack.flags
 	if onAlt {
@@ -451,7 +451,7 @@ func (k *Kernel) setupFrame(t *Thread, si Siginfo, a SigAction) error {
 	putLE64(mc[168:], mask)
 	si.marshalLinux(b[frameInfo:])
 
-	if err := t.writeMem(fpAddr, fx[:]); err != nil {
+	if err := t.writeMem(fpAddr, fp); err != nil {
 		return err
 	}
 	if err := t.writeMem(frame, b[:]); err != nil {
@@ -488,12 +488,8 @@ func (k *Kernel) sigreturn(t *Thread) error {
 	const userFlags = 0x00254DD5
 	c.SetFlags(c.Flags()&^userFlags | le64(mc[136:])&userFlags)
 	if fp := le64(mc[184:]); fp != 0 {
-		var fx [512]byte
-		if err := t.readMem(fp, fx[:]); err != nil {
+		if err := restoreFpstate(t, fp, xsaveOn); err != nil {
 			return err
-		}
-		if err := c.FXRstor(&fx); err != nil {
-			return abi.EFAULT
 		}
 	}
 	t.sigmask = le64(b[frameSigmask:]) &^ unblockable
@@ -514,3 +510,79 @@ func waitExited(code int32) int32 { return (code & 0xff) << 8 }
 
 // waitStopped encodes a stopped wait status.
 func waitStopped(sig int32) int32 { return sig<<8 | 0x7f }
+
+// xsaveOn: the CPU advertises XSAVE, so signal frames carry the XSAVE
+// area and ptrace serves the extended state (a variable for tests).
+var xsaveOn = machine.AVXAdvertised()
+
+// Linux's struct _fpx_sw_bytes (in the FXSAVE image's software-reserved
+// bytes 464-511) and the magic after the XSAVE area.
+const (
+	fpxSwBytes     = 464
+	fpXstateMagic1 = 0x46505853
+	fpXstateMagic2 = 0x46505845
+)
+
+// fpstateImage is the signal frame's fpstate, as Linux writes it: the
+// FXSAVE image; or, with XSAVE, the XSAVE area of every XCR0 component
+// with _fpx_sw_bytes (magic1, extended size, xfeatures, xstate size) and
+// FP_XSTATE_MAGIC2 after it.
+func fpstateImage(c *machine.CPU, xsave bool) []byte {
+	if !xsave {
+		var fx [512]byte
+		c.FXSave(&fx)
+		return fx[:]
+	}
+	b := make([]byte, machine.XSaveSize+4)
+	c.XSave(b, machine.XCR0)
+	sw := b[fpxSwBytes:]
+	putLE32(sw[0:], fpXstateMagic1)
+	putLE32(sw[4:], machine.XSaveSize+4)
+	putLE64(sw[8:], machine.XCR0)
+	putLE32(sw[16:], machine.XSaveSize)
+	putLE32(b[machine.XSaveSize:], fpXstateMagic2)
+	return b
+}
+
+// restoreFpstate loads the fpstate at addr on rt_sigreturn, as Linux's
+// __fpu_restore_sig: an XSAVE area when _fpx_sw_bytes and magic2 check
+// out (xfeatures' components restored as XRSTOR does, the others put in
+// their initial state), else the FXSAVE image with the AVX state
+// initialised. A frame XRSTOR or FXRSTOR would reject is EFAULT
+// (SIGSEGV).
+func restoreFpstate(t *Thread, addr uint64, xsave bool) error {
+	c := t.cpu
+	var fx [512]byte
+	if err := t.readMem(addr, fx[:]); err != nil {
+		return err
+	}
+	if xsave {
+		sw := fx[fpxSwBytes:]
+		size := uint64(le32(sw[16:]))
+		if le32(sw[0:]) == fpXstateMagic1 && size >= 512+64 && size <= machine.XSaveSize && size <= uint64(le32(sw[4:])) {
+			var m [4]byte
+			if err := t.readMem(addr+size, m[:]); err != nil {
+				return err
+			}
+			if le32(m[:]) == fpXstateMagic2 {
+				b := make([]byte, machine.XSaveSize)
+				if err := t.readMem(addr, b[:size]); err != nil {
+					return err
+				}
+				xf := le64(sw[8:]) & machine.XCR0
+				if err := c.XRstor(b, xf); err != nil {
+					return abi.EFAULT
+				}
+				c.XInit(machine.XCR0 &^ xf)
+				return nil
+			}
+		}
+	}
+	if err := c.FXRstor(&fx); err != nil {
+		return abi.EFAULT
+	}
+	if xsave {
+		c.XInit(machine.XCR0 &^ 3)
+	}
+	return nil
+}
