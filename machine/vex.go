@@ -1,6 +1,10 @@
 package machine
 
-import "golang.org/x/arch/x86/x86asm"
+import (
+	"hash"
+
+	"golang.org/x/arch/x86/x86asm"
+)
 
 // VEX-encoded instructions (AVX, AVX2, BMI1, BMI2): decoding and
 // execution. The machine does not advertise them in CPUID until they are
@@ -26,6 +30,19 @@ const (
 // of YMM0-15.
 type avxState struct {
 	ymmh [16]vec
+}
+
+// hash writes the upper YMM halves to h when any is nonzero, so the
+// hashes of states that never held AVX state are what they were before
+// AVX.
+func (s *avxState) hash(h hash.Hash) {
+	if s.ymmh == [16]vec{} {
+		return
+	}
+	for _, v := range s.ymmh {
+		b := v.bytes()
+		h.Write(b[:])
+	}
 }
 
 // Execution classes of VEX instructions (dinst.op - opVEXFirst).

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"math/rand"
 	"testing"
@@ -163,5 +164,45 @@ func TestXSaveXRstor(t *testing.T) {
 	c.Regs[RSI] = testData + 32
 	if st := execOne(t, c, "0fae26"); st != stFault || c.pend.Reason != ExitGP {
 		t.Errorf("misaligned xsave: %v, want #GP", c.pend)
+	}
+}
+
+// TestAVXStateCloneHash: snapshots (Clone) keep the upper YMM halves and
+// the state hash covers them.
+func TestAVXStateCloneHash(t *testing.T) {
+	c := newTestCPU(t, nil)
+	var zero [16]byte
+	h0 := sha256.New()
+	c.Hash(h0)
+	c.SetYMMHigh(3, [16]byte{1, 2, 3})
+	n := c.Clone(c.Mem)
+	if n.YMMHigh(3) != c.YMMHigh(3) {
+		t.Errorf("Clone lost YMM3_H: %x", n.YMMHigh(3))
+	}
+	h1 := sha256.New()
+	c.Hash(h1)
+	if bytes.Equal(h0.Sum(nil), h1.Sum(nil)) {
+		t.Errorf("Hash ignores the upper YMM halves")
+	}
+	c.SetYMMHigh(3, zero)
+	h2 := sha256.New()
+	c.Hash(h2)
+	if !bytes.Equal(h0.Sum(nil), h2.Sum(nil)) {
+		t.Errorf("Hash of a state without AVX state changed")
+	}
+}
+
+// TestXSaveRun runs XGETBV, XSAVE and XRSTOR through Run.
+func TestXSaveRun(t *testing.T) {
+	// xor ecx, ecx; xgetbv; mov eax, 7; xor edx, edx; xsave [rsi];
+	// vpcmpeqb ymm0, ymm0, ymm0; xrstor [rsi]; int3
+	c := newTestCPU(t, unhex(t, "31c9 0f01d0 b807000000 31d2 0fae26 c5fd74c0 0fae2e cc"))
+	c.Regs[RSI] = testData
+	c.SetYMMHigh(0, [16]byte{9})
+	if ex := c.Run(100); ex.Reason != ExitBreakpoint {
+		t.Fatalf("Run = %+v", ex)
+	}
+	if c.YMMHigh(0) != [16]byte{9} || c.XMM(0) != [16]byte{} {
+		t.Errorf("after xrstor ymm0 = %x:%x", c.YMMHigh(0), c.XMM(0))
 	}
 }
