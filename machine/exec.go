@@ -291,6 +291,8 @@ func (c *CPU) exec(in *dinst, next uint64) int {
 	}
 	op := x86asm.Op(in.op)
 	switch op {
+	case x86asm.XGETBV, x86asm.XSAVE, x86asm.XSAVE64, x86asm.XRSTOR, x86asm.XRSTOR64:
+		return c.execXSave(in, next) // xsave.go
 	case x86asm.NOP, x86asm.PAUSE, x86asm.LFENCE, x86asm.MFENCE, x86asm.SFENCE, x86asm.PREFETCHNTA,
 		x86asm.PREFETCHT0, x86asm.PREFETCHT1, x86asm.PREFETCHT2, x86asm.PREFETCHW, x86asm.FWAIT:
 	case x86asm.CLFLUSH:
