@@ -446,6 +446,7 @@ func (c *CPU) Clone(mem *Memory) *CPU {
 	n.Mem = mem
 	n.rflags = c.Flags()
 	n.xmm = c.xmm
+	n.avx = c.avx
 	n.mxcsr = c.mxcsr
 	n.fpr = c.fpr
 	n.ftop, n.ftag, n.fcw, n.fsw, n.fop, n.fip, n.fdp = c.ftop, c.ftag, c.fcw, c.fsw, c.fop, c.fip, c.fdp
@@ -455,7 +456,8 @@ func (c *CPU) Clone(mem *Memory) *CPU {
 
 // Hash writes all architectural register state to h in a fixed byte order:
 // general registers, RIP, RFLAGS, FS/GS bases, debug registers, then the
-// FXSAVE image. The instruction count is not included.
+// FXSAVE image and, when any is nonzero, the upper YMM halves. The
+// instruction count is not included.
 func (c *CPU) Hash(h hash.Hash) {
 	var b [8 * 29]byte
 	le := binary.LittleEndian
@@ -473,6 +475,7 @@ func (c *CPU) Hash(h hash.Hash) {
 	var fx [512]byte
 	c.FXSave(&fx)
 	h.Write(fx[:416])
+	c.avx.hash(h)
 }
 
 // BreakSet is an immutable set of software execute breakpoints: any number
