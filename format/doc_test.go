@@ -67,7 +67,7 @@ func TestFormatDoc(t *testing.T) {
 	if !strings.Contains(doc, fmt.Sprintf("# The ptrec trace format, version %d.%d", MajorVersion, MinorVersion)) {
 		t.Error("FORMAT.md title does not name the current version")
 	}
-	if !strings.Contains(doc, (&VersionError{Major: 2}).Error()) {
+	if !strings.Contains(doc, (&VersionError{Major: MajorVersion + 1}).Error()) {
 		t.Error("FORMAT.md does not quote the version error")
 	}
 }

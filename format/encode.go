@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -80,6 +81,16 @@ func (d *dec) svarint() int64 {
 
 func (d *dec) i32() int32 {
 	v := d.svarint()
+	if v != int64(int32(v)) {
+		d.fail("int32 field out of range")
+		return 0
+	}
+	return int32(v)
+}
+
+// i32delta reads an svarint difference from prev (an int32 result).
+func (d *dec) i32delta(prev int32) int32 {
+	v := d.svarint() + int64(prev)
 	if v != int64(int32(v)) {
 		d.fail("int32 field out of range")
 		return 0
@@ -196,6 +207,72 @@ func decodeHeader(b []byte, h *Header) string {
 type chunkState struct {
 	icount uint64 // icount of the previous event
 	regs   Regs   // registers of the previous Stop
+	// 2.0: the previous Stop's other fields, and the previous Request in
+	// each op slot (op mod reqSlots), which the next one is encoded against.
+	stop stopFields
+	reqs [reqSlots]reqFields
+	ids  [kindSlots][2]int32 // Pid and Tid of the previous event of each kind but requests
+}
+
+// stopFields are the fields of a Stop other than its registers.
+type stopFields struct {
+	status, event, flags, signo, code, childPid int32
+	sigAddr                                     uint64
+	syscallCode, syscallNarg                    uint32
+}
+
+// reqFields are a Request's fields and its event's Pid and Tid, op first.
+// out is the Request's Out if it was at most maxTemplateOut bytes, else nil;
+// the decoder never writes into it (a copy of the state is a snapshot).
+type reqFields struct {
+	op, pid, errno int32
+	addr           uint64
+	data, result   int64
+	evPid, evTid   int32
+	out            []byte
+}
+
+// maxTemplateOut is the longest Out a request template keeps.
+const maxTemplateOut = 64
+
+// reqSlots is the number of request templates of a chunk (a power of 2).
+const reqSlots = 32
+
+// Field bits of a 2.0 request record's mask.
+const (
+	reqPid = 1 << iota
+	reqAddr
+	reqData
+	reqResult
+	reqErrno
+	reqIn
+	reqOut
+	reqOutSame // Out is the template's (bit reqOut clear)
+	reqMaskAll = 1<<iota - 1
+)
+
+// Field bits of a 2.0 stop record's field mask.
+const (
+	stopStatus = 1 << iota
+	stopEvent
+	stopFlags
+	stopSigno
+	stopCode
+	stopSigAddr
+	stopChildPid
+	stopSyscallCode
+	stopSyscallNarg
+	stopMaskAll = 1<<iota - 1
+)
+
+// template returns the template of op's slot: the previous request of op
+// in the chunk, or zero.
+func (st *chunkState) template(op int32) (*reqFields, reqFields) {
+	slot := &st.reqs[uint32(op)%reqSlots]
+	if slot.op != op {
+		return slot, reqFields{op: op}
+	}
+	return slot, *slot
 }
 
 // blobber stores a large payload and returns its blob id.
@@ -210,7 +287,8 @@ type eventEncoder struct {
 	err       error
 }
 
-func (x *eventEncoder) bytes(p []byte, threshold int) {
+// bytes encodes p and reports whether it went out as a blob reference.
+func (x *eventEncoder) bytes(p []byte, threshold int) (blob bool) {
 	switch {
 	case p == nil:
 		x.e.uvarint(bytesNil)
@@ -221,10 +299,12 @@ func (x *eventEncoder) bytes(p []byte, threshold int) {
 		}
 		x.e.uvarint(bytesBlob)
 		x.e.uvarint(id)
+		return true
 	default:
 		x.e.uvarint(uint64(len(p)) + bytesInline)
 		x.e.b = append(x.e.b, p...)
 	}
+	return false
 }
 
 func checkEvent(ev *Event) error {
@@ -258,35 +338,148 @@ func checkEvent(ev *Event) error {
 // encode appends ev's record (length prefix and body) to x.e.b.
 func (x *eventEncoder) encode(ev *Event) {
 	start := len(x.e.b)
-	x.e.b = append(x.e.b, make([]byte, binary.MaxVarintLen64)...) // room for the length
+	x.e.b = append(x.e.b, 0) // room for a one-byte length
 	body := len(x.e.b)
 	x.e.b = append(x.e.b, byte(ev.Kind))
 	x.e.svarint(int64(ev.Icount - x.st.icount))
 	x.st.icount = ev.Icount
-	x.e.svarint(int64(ev.Pid))
-	x.e.svarint(int64(ev.Tid))
+	if ev.Kind != KindRequest {
+		ids := &x.st.ids[kindSlot(ev.Kind)]
+		x.e.svarint(int64(ev.Pid) - int64(ids[0]))
+		x.e.svarint(int64(ev.Tid) - int64(ids[1]))
+		ids[0], ids[1] = ev.Pid, ev.Tid
+	}
 	switch ev.Kind {
 	case KindRequest:
 		r := ev.Request
+		slot, t := x.st.template(r.Op)
 		x.e.svarint(int64(r.Op))
-		x.e.svarint(int64(r.Pid))
-		x.e.uvarint(r.Addr)
-		x.e.svarint(r.Data)
-		x.e.svarint(r.Result)
-		x.e.svarint(int64(r.Errno))
-		x.bytes(r.In, x.threshold)
-		x.bytes(r.Out, x.threshold)
+		x.e.svarint(int64(ev.Pid) - int64(t.evPid))
+		x.e.svarint(int64(ev.Tid) - int64(t.evTid))
+		var mask uint64
+		if r.Pid != t.pid {
+			mask |= reqPid
+		}
+		if r.Addr != t.addr {
+			mask |= reqAddr
+		}
+		if r.Data != t.data {
+			mask |= reqData
+		}
+		if r.Result != t.result {
+			mask |= reqResult
+		}
+		if r.Errno != t.errno {
+			mask |= reqErrno
+		}
+		if r.In != nil {
+			mask |= reqIn
+		}
+		switch {
+		case r.Out != nil && t.out != nil && bytes.Equal(r.Out, t.out):
+			mask |= reqOutSame
+		case r.Out != nil:
+			mask |= reqOut
+		}
+		x.e.uvarint(mask)
+		if mask&reqPid != 0 {
+			x.e.svarint(int64(r.Pid))
+		}
+		if mask&reqAddr != 0 {
+			x.e.uvarint(r.Addr)
+		}
+		if mask&reqData != 0 {
+			x.e.svarint(r.Data)
+		}
+		if mask&reqResult != 0 {
+			x.e.svarint(r.Result)
+		}
+		if mask&reqErrno != 0 {
+			x.e.svarint(int64(r.Errno))
+		}
+		if mask&reqIn != 0 {
+			x.bytes(r.In, x.threshold)
+		}
+		inline := true
+		if mask&reqOut != 0 {
+			inline = !x.bytes(r.Out, x.threshold)
+		}
+		out := slot.out[:0] // the encoder's templates are its own: reuse
+		if slot.op != r.Op || slot.out == nil {
+			out = nil
+		}
+		if r.Out != nil && inline && len(r.Out) <= maxTemplateOut {
+			out = append(out, r.Out...)
+			if out == nil {
+				out = []byte{}
+			}
+		} else {
+			out = nil
+		}
+		*slot = reqFields{op: r.Op, pid: r.Pid, errno: r.Errno, addr: r.Addr, data: r.Data, result: r.Result,
+			evPid: ev.Pid, evTid: ev.Tid, out: out}
 	case KindStop:
 		s := ev.Stop
-		x.e.svarint(int64(s.Status))
-		x.e.svarint(int64(s.Event))
-		x.e.svarint(int64(s.Flags))
-		x.e.svarint(int64(s.Signo))
-		x.e.svarint(int64(s.Code))
-		x.e.uvarint(s.SigAddr)
-		x.e.svarint(int64(s.ChildPid))
-		x.e.uvarint(uint64(s.SyscallCode))
-		x.e.uvarint(uint64(s.SyscallNarg))
+		f := stopFields{status: s.Status, event: s.Event, flags: s.Flags, signo: s.Signo, code: s.Code,
+			childPid: s.ChildPid, sigAddr: s.SigAddr, syscallCode: s.SyscallCode, syscallNarg: s.SyscallNarg}
+		p := &x.st.stop
+		var fmask uint64
+		if f.status != p.status {
+			fmask |= stopStatus
+		}
+		if f.event != p.event {
+			fmask |= stopEvent
+		}
+		if f.flags != p.flags {
+			fmask |= stopFlags
+		}
+		if f.signo != p.signo {
+			fmask |= stopSigno
+		}
+		if f.code != p.code {
+			fmask |= stopCode
+		}
+		if f.sigAddr != p.sigAddr {
+			fmask |= stopSigAddr
+		}
+		if f.childPid != p.childPid {
+			fmask |= stopChildPid
+		}
+		if f.syscallCode != p.syscallCode {
+			fmask |= stopSyscallCode
+		}
+		if f.syscallNarg != p.syscallNarg {
+			fmask |= stopSyscallNarg
+		}
+		x.e.uvarint(fmask)
+		if fmask&stopStatus != 0 {
+			x.e.svarint(int64(f.status))
+		}
+		if fmask&stopEvent != 0 {
+			x.e.svarint(int64(f.event))
+		}
+		if fmask&stopFlags != 0 {
+			x.e.svarint(int64(f.flags))
+		}
+		if fmask&stopSigno != 0 {
+			x.e.svarint(int64(f.signo))
+		}
+		if fmask&stopCode != 0 {
+			x.e.svarint(int64(f.code))
+		}
+		if fmask&stopSigAddr != 0 {
+			x.e.uvarint(f.sigAddr)
+		}
+		if fmask&stopChildPid != 0 {
+			x.e.svarint(int64(f.childPid))
+		}
+		if fmask&stopSyscallCode != 0 {
+			x.e.uvarint(uint64(f.syscallCode))
+		}
+		if fmask&stopSyscallNarg != 0 {
+			x.e.uvarint(uint64(f.syscallNarg))
+		}
+		*p = f
 		var mask uint64
 		for i := range s.Regs {
 			if s.Regs[i] != x.st.regs[i] {
@@ -332,13 +525,17 @@ func (x *eventEncoder) encode(ev *Event) {
 		x.e.svarint(int64(ev.Exit.Status))
 		x.e.str(ev.Exit.Reason)
 	}
-	// Move the body down to sit right after its actual length prefix.
 	n := len(x.e.b) - body
+	if n < 0x80 {
+		x.e.b[start] = byte(n)
+		return
+	}
+	// A longer record: move the body up to make room for its length.
 	var lb [binary.MaxVarintLen64]byte
 	ln := binary.PutUvarint(lb[:], uint64(n))
+	x.e.b = append(x.e.b, lb[1:ln]...)
+	copy(x.e.b[body+ln-1:], x.e.b[body:body+n])
 	copy(x.e.b[start:], lb[:ln])
-	copy(x.e.b[start+ln:], x.e.b[body:])
-	x.e.b = x.e.b[:start+ln+n]
 }
 
 // blobResolver returns the content of blob id (a fresh slice the caller
@@ -347,8 +544,60 @@ type blobResolver func(id uint64) ([]byte, error)
 
 type eventDecoder struct {
 	st      chunkState
-	resolve blobResolver // nil: leave blob fields nil (skipping)
+	resolve blobResolver // nil: leave blob fields nil
+	skip    bool         // the event is being skipped: leave blob fields nil
 	blobErr error
+	v1      bool // the trace is version 1.x: requests and stops are not encoded against templates
+
+	// Blocks the decoded events and their payloads are carved from: one
+	// allocation per arenaBlock events of a kind instead of two per event.
+	// Each event is its own (the blocks are never reused), so callers may
+	// keep them.
+	evs   []Event
+	reqs  []Request
+	stops []Stop
+	outs  []byte
+}
+
+const arenaBlock = 256
+
+func (x *eventDecoder) newEvent() *Event {
+	if len(x.evs) == 0 {
+		x.evs = make([]Event, arenaBlock)
+	}
+	ev := &x.evs[0]
+	x.evs = x.evs[1:]
+	return ev
+}
+
+func (x *eventDecoder) newRequest() *Request {
+	if len(x.reqs) == 0 {
+		x.reqs = make([]Request, arenaBlock)
+	}
+	r := &x.reqs[0]
+	x.reqs = x.reqs[1:]
+	return r
+}
+
+func (x *eventDecoder) newStop() *Stop {
+	if len(x.stops) == 0 {
+		x.stops = make([]Stop, arenaBlock/4)
+	}
+	s := &x.stops[0]
+	x.stops = x.stops[1:]
+	return s
+}
+
+// copyOut returns a copy of a template's output (at most maxTemplateOut
+// bytes), with its capacity capped so that an append cannot reach the next.
+func (x *eventDecoder) copyOut(p []byte) []byte {
+	if len(x.outs) < len(p) || x.outs == nil {
+		x.outs = make([]byte, arenaBlock*16)
+	}
+	c := x.outs[:len(p):len(p)]
+	copy(c, p)
+	x.outs = x.outs[len(p):]
+	return c
 }
 
 func (x *eventDecoder) bytes(d *dec) []byte {
@@ -358,7 +607,7 @@ func (x *eventDecoder) bytes(d *dec) []byte {
 		return nil
 	case bytesBlob:
 		id := d.uvarint()
-		if d.err != "" || x.resolve == nil {
+		if d.err != "" || x.resolve == nil || x.skip {
 			return nil
 		}
 		p, err := x.resolve(id)
@@ -374,6 +623,20 @@ func (x *eventDecoder) bytes(d *dec) []byte {
 	return p
 }
 
+// nonNilBytes is bytes for a field whose mask bit says it is not nil: a
+// nil tag there is corrupt.
+func (x *eventDecoder) nonNilBytes(d *dec) []byte {
+	if d.err == "" && d.left() > 0 && d.b[d.off] == bytesNil {
+		d.fail("nil byte string in a field marked present")
+		return nil
+	}
+	p := x.bytes(d)
+	if p == nil && d.err == "" {
+		p = []byte{} // an empty inline string, or a blob being skipped
+	}
+	return p
+}
+
 // decode parses one record body (without its length prefix) into ev.
 // Fields past the known ones are ignored; an unknown kind gives an event
 // with only the common fields set.
@@ -382,33 +645,125 @@ func (x *eventDecoder) decode(body []byte, ev *Event) string {
 	ev.Kind = Kind(d.byte1())
 	ev.Icount = x.st.icount + uint64(d.svarint())
 	x.st.icount = ev.Icount
-	ev.Pid = d.i32()
-	ev.Tid = d.i32()
+	if x.v1 {
+		ev.Pid = d.i32()
+		ev.Tid = d.i32()
+	} else if ev.Kind != KindRequest {
+		ids := &x.st.ids[kindSlot(ev.Kind)]
+		ev.Pid = d.i32delta(ids[0])
+		ev.Tid = d.i32delta(ids[1])
+		ids[0], ids[1] = ev.Pid, ev.Tid
+	}
 	switch ev.Kind {
 	case KindInvalid:
 		d.fail("event of kind 0")
 	case KindRequest:
-		r := &Request{}
+		r := x.newRequest()
+		if x.v1 {
+			r.Op = d.i32()
+			r.Pid = d.i32()
+			r.Addr = d.uvarint()
+			r.Data = d.svarint()
+			r.Result = d.svarint()
+			r.Errno = d.i32()
+			r.In = x.bytes(&d)
+			r.Out = x.bytes(&d)
+			ev.Request = r
+			break
+		}
 		r.Op = d.i32()
-		r.Pid = d.i32()
-		r.Addr = d.uvarint()
-		r.Data = d.svarint()
-		r.Result = d.svarint()
-		r.Errno = d.i32()
-		r.In = x.bytes(&d)
-		r.Out = x.bytes(&d)
+		slot, t := x.st.template(r.Op)
+		ev.Pid = d.i32delta(t.evPid)
+		ev.Tid = d.i32delta(t.evTid)
+		mask := d.uvarint()
+		if mask&reqOut != 0 && mask&reqOutSame != 0 || mask&reqOutSame != 0 && t.out == nil {
+			d.fail("bad request output mask")
+		}
+		if mask&^reqMaskAll != 0 {
+			d.fail("bad request field mask")
+		}
+		r.Pid, r.Addr, r.Data, r.Result, r.Errno = t.pid, t.addr, t.data, t.result, t.errno
+		if mask&reqPid != 0 {
+			r.Pid = d.i32()
+		}
+		if mask&reqAddr != 0 {
+			r.Addr = d.uvarint()
+		}
+		if mask&reqData != 0 {
+			r.Data = d.svarint()
+		}
+		if mask&reqResult != 0 {
+			r.Result = d.svarint()
+		}
+		if mask&reqErrno != 0 {
+			r.Errno = d.i32()
+		}
+		if mask&reqIn != 0 {
+			r.In = x.nonNilBytes(&d)
+		}
+		inline := true
+		if mask&reqOut != 0 {
+			inline = d.err == "" && d.left() > 0 && d.b[d.off] != bytesBlob
+			r.Out = x.nonNilBytes(&d)
+		}
+		if mask&reqOutSame != 0 && d.err == "" {
+			r.Out = x.copyOut(t.out)
+		}
+		var out []byte
+		if r.Out != nil && inline && len(r.Out) <= maxTemplateOut {
+			out = append([]byte{}, r.Out...) // a new slice: never written again
+		}
+		*slot = reqFields{op: r.Op, pid: r.Pid, errno: r.Errno, addr: r.Addr, data: r.Data, result: r.Result,
+			evPid: ev.Pid, evTid: ev.Tid, out: out}
 		ev.Request = r
 	case KindStop:
-		s := &Stop{}
-		s.Status = d.i32()
-		s.Event = d.i32()
-		s.Flags = d.i32()
-		s.Signo = d.i32()
-		s.Code = d.i32()
-		s.SigAddr = d.uvarint()
-		s.ChildPid = d.i32()
-		s.SyscallCode = d.u32()
-		s.SyscallNarg = d.u32()
+		s := x.newStop()
+		if x.v1 {
+			s.Status = d.i32()
+			s.Event = d.i32()
+			s.Flags = d.i32()
+			s.Signo = d.i32()
+			s.Code = d.i32()
+			s.SigAddr = d.uvarint()
+			s.ChildPid = d.i32()
+			s.SyscallCode = d.u32()
+			s.SyscallNarg = d.u32()
+		} else {
+			p := &x.st.stop
+			fmask := d.uvarint()
+			if fmask&^stopMaskAll != 0 {
+				d.fail("bad stop field mask")
+			}
+			if fmask&stopStatus != 0 {
+				p.status = d.i32()
+			}
+			if fmask&stopEvent != 0 {
+				p.event = d.i32()
+			}
+			if fmask&stopFlags != 0 {
+				p.flags = d.i32()
+			}
+			if fmask&stopSigno != 0 {
+				p.signo = d.i32()
+			}
+			if fmask&stopCode != 0 {
+				p.code = d.i32()
+			}
+			if fmask&stopSigAddr != 0 {
+				p.sigAddr = d.uvarint()
+			}
+			if fmask&stopChildPid != 0 {
+				p.childPid = d.i32()
+			}
+			if fmask&stopSyscallCode != 0 {
+				p.syscallCode = d.u32()
+			}
+			if fmask&stopSyscallNarg != 0 {
+				p.syscallNarg = d.u32()
+			}
+			s.Status, s.Event, s.Flags, s.Signo, s.Code = p.status, p.event, p.flags, p.signo, p.code
+			s.SigAddr, s.ChildPid, s.SyscallCode, s.SyscallNarg = p.sigAddr, p.childPid, p.syscallCode, p.syscallNarg
+		}
 		mask := d.uvarint()
 		if mask>>NumRegs != 0 {
 			d.fail("bad register mask")

@@ -43,7 +43,7 @@ func (e *VersionError) Error() string {
 	if e.Major > MajorVersion {
 		return fmt.Sprintf("format: trace version %d.%d is newer than this ptrec supports (%d.x)", e.Major, e.Minor, MajorVersion)
 	}
-	return fmt.Sprintf("format: trace version %d.%d is not supported (this ptrec reads %d.x)", e.Major, e.Minor, MajorVersion)
+	return fmt.Sprintf("format: trace version %d.%d is not supported (this ptrec reads %d.x to %d.x)", e.Major, e.Minor, OldestMajorVersion, MajorVersion)
 }
 
 // Is reports whether target is ErrVersion.

@@ -46,6 +46,8 @@ func genEvents(seed uint64, n int) []*Event {
 	var evs []*Event
 	var ic uint64
 	var regs Regs
+	lastReq, lastPid := map[int32]*Request{}, map[int32][2]int32{}
+	var lastStop *Stop
 	for i := 0; i < n; i++ {
 		if rng.IntN(20) == 0 {
 			ic = uint64(rng.IntN(100)) // icounts need not be monotonic
@@ -57,6 +59,31 @@ func genEvents(seed uint64, n int) []*Event {
 		case 0:
 			ev.Kind = KindRequest
 			ev.Request = &Request{Op: i32(), Pid: i32(), Addr: u64(), Data: i64(), Result: i64(), Errno: i32(), In: bs(), Out: bs()}
+			if rng.IntN(2) == 0 {
+				// A recorder's requests: a few ops (13 and 45 share a
+				// template slot), most fields and outputs as last time.
+				r := ev.Request
+				r.Op = []int32{13, 45, 33, 80, 81, 20, -1}[rng.IntN(7)]
+				if last := lastReq[r.Op]; last != nil {
+					keep := func() bool { return rng.IntN(4) != 0 }
+					if keep() {
+						ev.Pid, ev.Tid, r.Pid = lastPid[r.Op][0], lastPid[r.Op][1], last.Pid
+					}
+					if keep() {
+						r.Addr, r.Data = last.Addr, last.Data
+					}
+					if keep() {
+						r.Result, r.Errno = last.Result, last.Errno
+					}
+					if keep() {
+						r.In = nil
+					}
+					if keep() {
+						r.Out = bytes.Clone(last.Out)
+					}
+				}
+				lastReq[r.Op], lastPid[r.Op] = r, [2]int32{ev.Pid, ev.Tid}
+			}
 		case 1:
 			ev.Kind = KindStop
 			for j := 0; j < rng.IntN(4); j++ {
@@ -64,6 +91,19 @@ func genEvents(seed uint64, n int) []*Event {
 			}
 			ev.Stop = &Stop{Status: i32(), Event: i32(), Flags: i32(), Signo: i32(), Code: i32(), SigAddr: u64(),
 				ChildPid: i32(), SyscallCode: rng.Uint32(), SyscallNarg: rng.Uint32() >> 28, Regs: regs}
+			if last := lastStop; last != nil && rng.IntN(2) == 0 {
+				// Mostly like the previous stop, as a recorder's are.
+				st := *last
+				st.Regs = regs
+				if rng.IntN(3) == 0 {
+					st.SyscallCode = rng.Uint32()
+				}
+				if rng.IntN(3) == 0 {
+					st.Flags = i32()
+				}
+				ev.Stop = &st
+			}
+			lastStop = ev.Stop
 		case 2:
 			ev.Kind = KindMemDelta
 			m := &MemDelta{}

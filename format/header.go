@@ -1,10 +1,13 @@
 package format
 
 // Version of the trace format written by this package. A reader refuses a
-// trace whose major version is newer than MajorVersion (ErrVersion).
+// trace whose major version is newer than MajorVersion (ErrVersion); it
+// reads every major version from OldestMajorVersion on (1.x traces encode
+// requests and stops without templates, docs/FORMAT.md).
 const (
-	MajorVersion = 1
-	MinorVersion = 0
+	MajorVersion       = 2
+	MinorVersion       = 0
+	OldestMajorVersion = 1
 )
 
 // Fact is one key/value fact about the recording host or the recording.
@@ -20,6 +23,6 @@ type Header struct {
 	Argv         []string // argv of the initial process
 	Envp         []string // environment of the initial process
 	Cwd          string   // working directory at start
-	Stops        string   // stop policy: "syscall", "signal" or "step"
+	Stops        string   // stop policy: "syscall", "syscall-entry-exit", "signal" or "step"
 	Facts        []Fact   // host facts (uname, uid, ...), in a fixed order
 }

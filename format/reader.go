@@ -160,7 +160,7 @@ func (r *Reader) readFileHeader() error {
 	}
 	le := binary.LittleEndian
 	major, minor := le.Uint16(p[8:]), le.Uint16(p[10:])
-	if major != MajorVersion {
+	if major < OldestMajorVersion || major > MajorVersion {
 		return &VersionError{Major: major, Minor: minor}
 	}
 	hl := le.Uint32(p[12:])
@@ -378,7 +378,7 @@ func (r *Reader) load(i int) error {
 		return r.chunkError(i, err.Error(), ErrCorrupt)
 	}
 	r.cur, r.buf, r.pos, r.seq, r.left = i, raw, 0, c.firstSeq, int(c.count)
-	r.dx = eventDecoder{resolve: r.blob}
+	r.dx = eventDecoder{resolve: r.blob, v1: r.hdr.Major == 1}
 	return nil
 }
 
@@ -391,13 +391,10 @@ func (r *Reader) decodeNext(resolve bool) (*Event, error) {
 	if d.err != "" {
 		return nil, r.chunkError(r.cur, fmt.Sprintf("event %d: %s", r.seq, d.err), ErrCorrupt)
 	}
-	ev := &Event{Seq: r.seq}
+	ev := r.dx.newEvent()
+	ev.Seq = r.seq
 	r.dx.blobErr = nil
-	if resolve {
-		r.dx.resolve = r.blob
-	} else {
-		r.dx.resolve = nil
-	}
+	r.dx.skip = !resolve
 	if msg := r.dx.decode(body, ev); msg != "" {
 		return nil, r.chunkError(r.cur, fmt.Sprintf("event %d: %s", r.seq, msg), ErrCorrupt)
 	}

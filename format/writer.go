@@ -198,7 +198,7 @@ func (w *Writer) Write(ev *Event) error {
 	if err := checkEvent(ev); err != nil {
 		return err
 	}
-	mark, st := len(w.x.e.b), w.x.st
+	mark := len(w.x.e.b)
 	w.x.encode(ev)
 	if w.x.err != nil {
 		w.err = w.x.err
@@ -206,8 +206,9 @@ func (w *Writer) Write(ev *Event) error {
 	}
 	if w.n > 0 && len(w.x.e.b) > w.cfg.chunkSize {
 		// Does not fit: end the chunk before this event and encode it
-		// again against a fresh chunk state (its blobs are already out).
-		w.x.e.b, w.x.st = w.x.e.b[:mark], st
+		// again against the next chunk's fresh state (its blobs are
+		// already out; the state this encoding left is discarded).
+		w.x.e.b = w.x.e.b[:mark]
 		if err := w.endChunk(); err != nil {
 			return err
 		}

@@ -108,6 +108,9 @@ type Replayer struct {
 	echoed uint64
 	loop   loopState
 
+	kreq   kernel.PtraceRequest // the request being replayed, and its output buffer
+	reqBuf [1024]byte
+
 	hdr    format.Header
 	events uint64            // events in the trace
 	files  map[string][]byte // executables the guest loaded, by path
@@ -350,10 +353,17 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				l.needWait = true
 				continue
 			}
-			req := &kernel.PtraceRequest{Op: int(q.Op), Pid: q.Pid, Addr: q.Addr, Data: q.Data, In: q.In}
+			req := &r.kreq
+			*req = kernel.PtraceRequest{Op: int(q.Op), Pid: q.Pid, Addr: q.Addr, Data: q.Data, In: q.In}
+			if q.Op != kernel.PT_PTREC_GETDELTA {
+				// The output is compared (or copied into the loop state)
+				// before the next request: one buffer serves them all. A
+				// delta is kept in the loop state until its event.
+				req.Buf = r.reqBuf[:]
+			}
 			got, err := r.k.Ptrace(kernel.PtraceCaller{P: r.tracer}, req)
-			var errno abi.Errno
-			if err != nil && !errors.As(err, &errno) {
+			errno, isErrno := err.(abi.Errno)
+			if err != nil && !isErrno && !errors.As(err, &errno) {
 				return 0, err
 			}
 			out, ret := got.Out, got.Ret
@@ -485,14 +495,15 @@ func (s *stopRefs) check(ev *format.Event) (req *format.Event, want, got []byte)
 		var b [abi.PtraceLwpinfoSize]byte
 		stopLwpinfo(b[:], ev.Tid, ev.Stop)
 		if !kernel.ApplyPatch(b[:], lwp.Request.Out) || b != s.lwpOut {
-			return lwp, b[:], s.lwpOut[:]
+			return lwp, bytes.Clone(b[:]), bytes.Clone(s.lwpOut[:])
 		}
 	}
 	if reg != nil {
 		var b [abi.RegSize]byte
-		stopReg(&ev.Stop.Regs).Marshal(b[:])
+		rg := stopReg(&ev.Stop.Regs)
+		rg.Marshal(b[:])
 		if !kernel.ApplyPatch(b[:], reg.Request.Out) || b != s.regOut {
-			return reg, b[:], s.regOut[:]
+			return reg, bytes.Clone(b[:]), bytes.Clone(s.regOut[:])
 		}
 	}
 	return nil, nil, nil
@@ -508,8 +519,8 @@ func stopLwpinfo(b []byte, tid int32, st *format.Stop) {
 }
 
 // stopReg is record.StopReg: the struct reg of a stop event's registers.
-func stopReg(r *format.Regs) *abi.Reg {
-	return &abi.Reg{R15: r[0], R14: r[1], R13: r[2], R12: r[3], R11: r[4], R10: r[5], R9: r[6], R8: r[7],
+func stopReg(r *format.Regs) abi.Reg {
+	return abi.Reg{R15: r[0], R14: r[1], R13: r[2], R12: r[3], R11: r[4], R10: r[5], R9: r[6], R8: r[7],
 		Rdi: r[8], Rsi: r[9], Rbp: r[10], Rbx: r[11], Rdx: r[12], Rcx: r[13], Rax: r[14],
 		Trapno: uint32(r[15]), Fs: uint16(r[16]), Gs: uint16(r[17]), Err: uint32(r[18]), Es: uint16(r[19]), Ds: uint16(r[20]),
 		Rip: r[21], Cs: r[22], Rflags: r[23], Rsp: r[24], Ss: r[25]}
