@@ -211,7 +211,8 @@ func fyl2x(x, y f80, rc uint16) (f80, uint16) {
 		case y.isInf():
 			return f80Inf(!yneg), exc
 		}
-		return f80Inf(!yneg), exc | feZE
+		// #Z alone: the hardware does not report #D here.
+		return f80Inf(!yneg), feZE
 	case x.isInf():
 		if y.isZero() {
 			return f80Indefinite, feIE
@@ -231,7 +232,7 @@ func fyl2x(x, y f80, rc uint16) (f80, uint16) {
 			return f80Mul(y, f80FromInt(int64(xe)), 3, rc)
 		}
 		r, e2 := f80Mul(y, f80FromInt(int64(xe)), 3, rc)
-		return r, exc | e2 | fePE
+		return r, exc | e2 | forcedPE(r)
 	}
 	less := xe < 0 // log2(x) < 0
 	if y.isZero() || y.isInf() {
@@ -293,7 +294,7 @@ func fyl2xp1(x, y f80, rc uint16) (f80, uint16) {
 		// 1+x = 2^k (x outside the documented range): exact, yet
 		// reported inexact as FYL2X does.
 		r, e2 := f80Mul(y, f80FromInt(int64(k)), 3, rc)
-		return r, exc | e2 | fePE
+		return r, exc | e2 | forcedPE(r)
 	}
 	if y.isZero() || y.isInf() {
 		if neg {
@@ -303,6 +304,15 @@ func fyl2xp1(x, y f80, rc uint16) (f80, uint16) {
 	}
 	r, e2 := zivRound(fyl2xp1Eval(x, y), rc)
 	return r, exc | e2
+}
+
+// forcedPE is the #P (and, for a denormal result, #U) that FYL2X and
+// FYL2XP1 report for an exact power-of-two argument.
+func forcedPE(r f80) uint16 {
+	if r.isDenormal() {
+		return fePE | feUE
+	}
+	return fePE
 }
 
 // log2Exact1p reports whether 1+x is an exact power of two 2^k, k != 0.
