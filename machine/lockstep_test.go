@@ -12,12 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/arch/x86/x86asm"
 	"golang.org/x/sys/unix"
@@ -55,10 +56,11 @@ var (
 	lockstepLong = flag.Bool("lockstep.long", false, "run the lockstep test over whole programs (slow)")
 	lockstepOnly = flag.String("lockstep.prog", "", "run the lockstep test only for programs whose name contains this")
 	lockstepMax  = flag.Uint64("lockstep.max", 0, "instructions per program in the lockstep test (0: default for the mode)")
+	lockstepProf = flag.Bool("lockstep.profile", false, "log where the lockstep test's time goes, per program")
 )
 
 type lockstepProg struct {
-	bin   string   // under testdata/bin
+	bin   string   // under testdata/bin, or go/NAME: testdata/go/NAME built at test time
 	args  []string // after argv[0]
 	long  []string // args in the long run, if different
 	stdin string   // file under testdata/c/stdin, or "" for /dev/null
@@ -87,9 +89,14 @@ var lockstepProgs = []lockstepProg{
 	{bin: "bitops.asm"},
 	{bin: "atomics.asm"},
 	{bin: "sse42.asm"},
-	// Not followed: threads.* (clone: the other threads would run untraced
-	// and write the shared memory behind the machine's back), signals.*
-	// (handlers: the machine has no kernel to deliver signals).
+	{bin: "threads.musl"},
+	{bin: "threads.glibc"},
+	{bin: "signals.musl"},
+	{bin: "signals.glibc"},
+	{bin: "go/hello", args: []string{"one", "exit=3"}, stdin: "echoargs.in"},
+	{bin: "go/goroutines"},
+	{bin: "go/gcheavy"},
+	{bin: "go/spawner"},
 }
 
 // lockstepKnown lists the mismatches the long run found that are not fixed
@@ -131,32 +138,36 @@ func TestLockstep(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("lockstep needs an x86-64 Linux host (host ptrace and the host CPU)")
 	}
-	total := uint64(0)
+	var total atomic.Uint64
 	start := time.Now()
-	for _, p := range lockstepProgs {
-		if *lockstepOnly != "" && !strings.Contains(p.bin, *lockstepOnly) {
-			continue
-		}
-		t.Run(p.bin, func(t *testing.T) {
-			if why, ok := lockstepKnown[p.bin]; ok && !*lockstepLong {
-				t.Skipf("known mismatches (lockstepKnown: %s); run with -lockstep.long", why)
+	lsInitCPUs()
+	t.Run("prog", func(t *testing.T) {
+		for _, p := range lockstepProgs {
+			if *lockstepOnly != "" && !strings.Contains(p.bin, *lockstepOnly) {
+				continue
 			}
-			max := uint64(lockstepShortInsns)
-			args := p.args
-			if *lockstepLong {
-				max = 0
-				if p.long != nil {
-					args = p.long
+			t.Run(p.bin, func(t *testing.T) {
+				t.Parallel()
+				if why, ok := lockstepKnown[p.bin]; ok && !*lockstepLong {
+					t.Skipf("known mismatches (lockstepKnown: %s); run with -lockstep.long", why)
 				}
-			}
-			if *lockstepMax != 0 {
-				max = *lockstepMax
-			}
-			n := runLockstep(t, p, args, max)
-			total += n
-		})
-	}
-	t.Logf("lockstep: %d instructions compared in %v", total, time.Since(start).Round(time.Millisecond))
+				max := uint64(lockstepShortInsns)
+				args := p.args
+				if *lockstepLong {
+					max = 0
+					if p.long != nil {
+						args = p.long
+					}
+				}
+				if *lockstepMax != 0 {
+					max = *lockstepMax
+				}
+				n := runLockstep(t, p, args, max)
+				total.Add(n)
+			})
+		}
+	})
+	t.Logf("lockstep: %d instructions compared in %v", total.Load(), time.Since(start).Round(time.Millisecond))
 }
 
 // lsState is the comparable architectural state of one side.
@@ -411,61 +422,122 @@ func findRegion(rs []lsRegion, a uint64) (lsRegion, bool) {
 	return lsRegion{}, false
 }
 
-// lockstep is one program run on both sides.
-type lockstep struct {
-	t       *testing.T
-	pid     int
-	mem     *os.File // /proc/PID/mem
-	cpu     *CPU
-	maps    []lsRegion
-	stackLo uint64 // the machine's stack mapping starts here (below native [stack])
-	stackHi uint64
-	nregs   unix.PtraceRegs
-	nfx     [512]byte
-	icount  uint64
-	mism    []*lsMismatch
-	nmism   int
-	memMism []string
-	exited  bool
-	status  syscall.WaitStatus
-	note    string // why the comparison ended early
-	buf     []byte
-	ebuf    []byte
+// lsProf accumulates where the loop's time goes (-lockstep.profile).
+type lsProf struct {
+	on   bool
+	last time.Time
+	d    [lsNPhase]time.Duration
+	n    [lsNPhase]int
+}
+
+const (
+	phStep    = iota // PTRACE_SINGLESTEP + wait4
+	phRegs           // PTRACE_GETREGS (and SETREGS)
+	phFP             // PTRACE_GETFPREGS
+	phMachine        // the machine's Run(1)
+	phCompare        // state comparison
+	phMem            // memory comparison and copies at syscalls
+	phOther          // the rest of the loop
+	lsNPhase
+)
+
+var lsPhaseName = [lsNPhase]string{"singlestep+wait4", "getregs", "getfpregs", "machine", "compare", "syscall memory", "other"}
+
+// pt charges the time since the previous mark to phase ph.
+func (p *lsProf) pt(ph int) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	p.d[ph] += now.Sub(p.last)
+	p.n[ph]++
+	p.last = now
+}
+
+func (p *lsProf) String() string {
+	var tot time.Duration
+	for _, d := range p.d {
+		tot += d
+	}
+	var b strings.Builder
+	for i, d := range p.d {
+		if p.n[i] == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %v (%.0f%%, %d x %.2f us); ", lsPhaseName[i], d.Round(time.Millisecond),
+			100*d.Seconds()/tot.Seconds(), p.n[i], float64(d.Nanoseconds())/float64(p.n[i])/1e3)
+	}
+	return b.String()
 }
 
 const lsStackReserve = 8 << 20 // the machine maps this much stack below the top
 
-func ptraceFpRegs(pid int, req uintptr, fx *[512]byte) error {
-	_, _, e := unix.Syscall6(unix.SYS_PTRACE, req, uintptr(pid), 0, uintptr(unsafe.Pointer(fx)), 0, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
-}
+// lsCPUs hands out the host CPUs this test may use, one per running
+// program. A program's tracer thread and its native process are pinned to
+// the same CPU: a single-step is a round trip between the two, and when they
+// sit on different CPUs every wake-up is a cross-CPU interrupt (on this VM
+// host: 50-85 us per step unpinned, 27-35 us pinned).
+var lsCPUs chan int
 
-func ptraceStepSig(pid int, sig int) error {
-	_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SINGLESTEP, uintptr(pid), 0, uintptr(sig), 0, 0)
-	if e != 0 {
-		return e
+func lsInitCPUs() {
+	if lsCPUs != nil {
+		return
 	}
-	return nil
+	var set unix.CPUSet
+	n := runtime.GOMAXPROCS(0)
+	if unix.SchedGetaffinity(0, &set) != nil {
+		set.Zero()
+		for i := 0; i < n; i++ {
+			set.Set(i)
+		}
+	}
+	lsCPUs = make(chan int, set.Count())
+	for i := 0; i < 1024 && len(lsCPUs) < cap(lsCPUs); i++ {
+		if set.IsSet(i) {
+			lsCPUs <- i
+		}
+	}
 }
 
 func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) uint64 {
-	runtime.LockOSThread() // all ptrace requests must come from the tracer thread
-	defer runtime.UnlockOSThread()
-	bin, err := filepath.Abs(filepath.Join("..", "testdata", "bin", p.bin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("guest binary: %v", err)
+	// All ptrace requests must come from the tracer thread. The thread is
+	// pinned below and never unlocked: it ends with this goroutine, so no
+	// other goroutine inherits its CPU affinity.
+	runtime.LockOSThread()
+	cpu := <-lsCPUs
+	defer func() { lsCPUs <- cpu }()
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		t.Logf("pinning to CPU %d: %v", cpu, err)
 	}
 	dir := t.TempDir()
+	env := []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	var bin string
+	if pkg, ok := strings.CutPrefix(p.bin, "go/"); ok {
+		bin = filepath.Join(dir, pkg)
+		build := exec.Command("go", "build", "-o", bin, "./testdata/go/"+pkg)
+		build.Dir = ".."
+		build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building the Go guest: %v\n%s", err, out)
+		}
+		// No asynchronous preemption: its SIGURGs would be sent by the
+		// host's timing.
+		env = append(env, "GODEBUG=asyncpreemptoff=1")
+	} else {
+		var err error
+		if bin, err = filepath.Abs(filepath.Join("..", "testdata", "bin", p.bin)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("guest binary: %v", err)
+		}
+	}
 	cmd := exec.Command(bin, args...)
-	cmd.Args[0] = strings.SplitN(p.bin, ".", 2)[0]
+	cmd.Args[0] = strings.SplitN(filepath.Base(p.bin), ".", 2)[0]
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	cmd.Env = env
 	in, err := os.Open(os.DevNull)
 	if p.stdin != "" {
 		in, err = os.Open(filepath.Join("..", "testdata", "c", "stdin", p.stdin))
@@ -487,34 +559,35 @@ func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) uint64
 		}
 		t.Fatal(err)
 	}
-	ls := &lockstep{t: t, pid: cmd.Process.Pid, buf: make([]byte, 1<<16), ebuf: make([]byte, 1<<16)}
-	defer func() {
-		if !ls.exited {
-			unix.Kill(ls.pid, unix.SIGKILL)
-			var ws unix.WaitStatus
-			unix.Wait4(ls.pid, &ws, 0, nil)
-		}
-		if ls.mem != nil {
-			ls.mem.Close()
-		}
-	}()
+	ls := &lockstep{t: t, pid: cmd.Process.Pid, buf: make([]byte, 1<<16), ebuf: make([]byte, 1<<16), pmbuf: make([]byte, 1<<16),
+		udCache: map[uint64]*lsDecoded{}}
+	ls.threads = []*lsThread{{tid: ls.pid}}
+	ls.nthr = 1
+	defer ls.kill()
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(ls.pid, &ws, 0, nil); err != nil || !ws.Stopped() {
 		t.Fatalf("native start: %v %v", err, ws)
+	}
+	if err := unix.PtraceSetOptions(ls.pid, unix.PTRACE_O_TRACECLONE|unix.PTRACE_O_EXITKILL); err != nil {
+		t.Fatal(err)
 	}
 	if err := ls.setup(bin); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
+	ls.prof.on, ls.prof.last = *lockstepProf, start
 	ls.loop(max)
 	el := time.Since(start)
+	if ls.prof.on {
+		t.Logf("%s: profile: %v", p.bin, &ls.prof)
+	}
 	switch {
 	case ls.exited:
-		t.Logf("%s: %d instructions compared, native exit %v, %v (%.0f insns/s)", p.bin, ls.icount, ls.status, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
+		t.Logf("%s: %d instructions compared (%d threads, %d signal deliveries), native exit %v, %v (%.0f insns/s)", p.bin, ls.icount, ls.nthr, ls.events, ls.status, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
 	case ls.note != "":
-		t.Logf("%s: %d instructions compared, stopped: %s, %v", p.bin, ls.icount, ls.note, el.Round(time.Millisecond))
+		t.Logf("%s: %d instructions compared (%d threads, %d signal deliveries), stopped: %s, %v", p.bin, ls.icount, ls.nthr, ls.events, ls.note, el.Round(time.Millisecond))
 	default:
-		t.Logf("%s: %d instructions compared (budget), %v (%.0f insns/s)", p.bin, ls.icount, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
+		t.Logf("%s: %d instructions compared (%d threads, %d signal deliveries, budget), %v (%.0f insns/s)", p.bin, ls.icount, ls.nthr, ls.events, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
 	}
 	for _, m := range ls.mism {
 		t.Errorf("%s: mismatch %v", p.bin, m)
@@ -535,18 +608,17 @@ func (ls *lockstep) setup(bin string) error {
 	if ls.mem, err = os.Open(fmt.Sprintf("/proc/%d/mem", ls.pid)); err != nil {
 		return err
 	}
-	if err := unix.PtraceGetRegs(ls.pid, &ls.nregs); err != nil {
+	if ls.pagemap, err = os.Open(fmt.Sprintf("/proc/%d/pagemap", ls.pid)); err != nil {
 		return err
 	}
-	if err := ptraceFpRegs(ls.pid, unix.PTRACE_GETFPREGS, &ls.nfx); err != nil {
-		return err
-	}
+	th := ls.threads[0]
+	ls.getNative(th)
 	if ls.maps, err = readMaps(ls.pid); err != nil {
 		return err
 	}
-	stack, ok := findRegion(ls.maps, ls.nregs.Rsp)
+	stack, ok := findRegion(ls.maps, th.nregs.Rsp)
 	if !ok {
-		return fmt.Errorf("no native stack mapping at %#x", ls.nregs.Rsp)
+		return fmt.Errorf("no native stack mapping at %#x", th.nregs.Rsp)
 	}
 	// Hide the vDSO: AT_SYSINFO_EHDR (33) becomes AT_IGNORE (1).
 	var w [8]byte
@@ -554,7 +626,7 @@ func (ls *lockstep) setup(bin string) error {
 		ls.mem.ReadAt(w[:], int64(a))
 		return binary.LittleEndian.Uint64(w[:])
 	}
-	sp := ls.nregs.Rsp
+	sp := th.nregs.Rsp
 	argc := rd(sp)
 	a := sp + 8*(argc+2)
 	for rd(a) != 0 {
@@ -632,9 +704,9 @@ func (ls *lockstep) setup(bin string) error {
 	}
 	m.WriteForce(stack.start, st)
 
-	c := NewCPU(m)
-	ls.cpu = c
-	ls.syncRegsFromNative()
+	ls.m = m
+	th.cpu = NewCPU(m)
+	ls.syncRegsFromNative(th)
 	// The loader must agree with the kernel's: compare every readable
 	// native mapping with the machine's memory.
 	for _, r := range ls.maps {
@@ -646,19 +718,6 @@ func (ls *lockstep) setup(bin string) error {
 		}
 	}
 	return nil
-}
-
-func (ls *lockstep) syncRegsFromNative() {
-	c, r := ls.cpu, &ls.nregs
-	var s lsState
-	s.fromNative(r, &ls.nfx)
-	c.Regs = s.regs
-	c.RIP = r.Rip
-	c.SetFlags(r.Eflags &^ (FlagTF | FlagRF))
-	c.FSBase, c.GSBase = r.Fs_base, r.Gs_base
-	if err := c.FXRstor(&ls.nfx); err != nil {
-		ls.t.Fatal(err)
-	}
 }
 
 // compareRegion compares [lo, hi) of both sides page by page. With fix it
@@ -675,7 +734,7 @@ func (ls *lockstep) compareRegion(lo, hi uint64, fix bool) string {
 		}
 		nb, eb = nb[:k], eb[:k]
 		clear(eb)
-		ls.cpu.Mem.ReadForce(a, eb)
+		ls.m.ReadForce(a, eb)
 		if !bytes.Equal(nb, eb) {
 			for off := 0; off < k; off += PageSize {
 				e := min(off+PageSize, k)
@@ -683,7 +742,7 @@ func (ls *lockstep) compareRegion(lo, hi uint64, fix bool) string {
 					continue
 				}
 				if fix {
-					ls.cpu.Mem.WriteForce(a+uint64(off), nb[off:e])
+					ls.m.WriteForce(a+uint64(off), nb[off:e])
 					continue
 				}
 				i := off
@@ -699,13 +758,70 @@ func (ls *lockstep) compareRegion(lo, hi uint64, fix bool) string {
 	return ""
 }
 
-// writable reports the regions whose contents can change.
-func (ls *lockstep) eachWritable(fn func(lo, hi uint64)) {
+// syncWritable compares the writable memory of both sides where it can
+// differ and copies the native pages that do into the machine. Compared
+// are the pages present in the native process (/proc/PID/pagemap: a page
+// neither the process nor its kernel ever wrote is not present, and reads
+// as zero or as its file's bytes, as the machine's must since it loaded
+// them) and every page the machine wrote since the previous call
+// (Memory.CollectDelta), present natively or not. With report, the
+// differences found are returned, first per run of pages; below is where
+// the main thread's stack is dead (its rsp minus the red zone and 64 KiB),
+// or 0.
+func (ls *lockstep) syncWritable(report bool, below uint64) []string {
+	ls.mdirty = ls.mdirty[:0]
+	ls.m.CollectDelta(0, func(addr uint64, data []byte) {
+		for pn := addr / PageSize; pn <= (addr+uint64(len(data))-1)/PageSize; pn++ {
+			if n := len(ls.mdirty); n == 0 || ls.mdirty[n-1] != pn {
+				ls.mdirty = append(ls.mdirty, pn)
+			}
+		}
+	})
+	var diffs []string
 	for _, r := range ls.maps {
-		if r.prot&ProtWrite != 0 {
-			fn(r.start, r.end)
+		if r.prot&ProtWrite == 0 {
+			continue
+		}
+		lo, hi := r.start, r.end
+		if below != 0 && lo >= ls.stackLo && hi <= ls.stackHi {
+			lo = max(lo, below&^(PageSize-1))
+		}
+		for lo < hi {
+			// A pagemap chunk: one entry per page.
+			n := min((hi-lo)/PageSize, uint64(len(ls.pmbuf)/8))
+			pm := ls.pmbuf[:8*n]
+			if k, _ := ls.pagemap.ReadAt(pm, int64(lo/PageSize*8)); k < len(pm) {
+				clear(pm[k:]) // unreadable: compare nothing there
+			}
+			want := func(i uint64) bool {
+				if binary.LittleEndian.Uint64(pm[8*i:])>>62 != 0 { // present or swapped
+					return true
+				}
+				_, ok := slices.BinarySearch(ls.mdirty, lo/PageSize+i)
+				return ok
+			}
+			for i := uint64(0); i < n; {
+				if !want(i) {
+					i++
+					continue
+				}
+				j := i + 1
+				for j < n && j-i < uint64(len(ls.buf))/PageSize && want(j) {
+					j++
+				}
+				a, b := lo+i*PageSize, lo+j*PageSize
+				if !report {
+					ls.compareRegion(a, b, true)
+				} else if d := ls.compareRegion(a, b, false); d != "" {
+					diffs = append(diffs, d)
+					ls.compareRegion(a, b, true)
+				}
+				i = j
+			}
+			lo += n * PageSize
 		}
 	}
+	return diffs
 }
 
 // syncMaps mirrors mapping changes of the native process into the machine.
@@ -722,7 +838,7 @@ func (ls *lockstep) syncMaps() {
 		pts = append(pts, r.start, r.end)
 	}
 	sortU64(pts)
-	mem := ls.cpu.Mem
+	mem := ls.m
 	for i := 0; i+1 < len(pts); i++ {
 		a, b := pts[i], pts[i+1]
 		if a == b {
@@ -754,291 +870,4 @@ func sortU64(s []uint64) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
-}
-
-// step single-steps the native process once. It reports false when the
-// process is gone (exited or killed).
-func (ls *lockstep) step() bool {
-	sig := 0
-	for {
-		if err := ptraceStepSig(ls.pid, sig); err != nil {
-			ls.t.Fatalf("PTRACE_SINGLESTEP: %v", err)
-		}
-		var ws unix.WaitStatus
-		if _, err := unix.Wait4(ls.pid, &ws, 0, nil); err != nil {
-			ls.t.Fatalf("wait4: %v", err)
-		}
-		if ws.Exited() || ws.Signaled() {
-			ls.exited = true
-			ls.status = syscall.WaitStatus(ws)
-			return false
-		}
-		if ws.StopSignal() == unix.SIGTRAP {
-			return true
-		}
-		// A signal (SIGCHLD from a child, ...) stopped it before the step:
-		// deliver it with the step.
-		sig = int(ws.StopSignal())
-		if sig == int(unix.SIGCHLD) || sig == int(unix.SIGPIPE) || sig == int(unix.SIGURG) || sig == int(unix.SIGWINCH) {
-			continue
-		}
-		ls.note = fmt.Sprintf("native signal %v (the machine has no kernel to deliver it)", ws.StopSignal())
-		return false
-	}
-}
-
-func (ls *lockstep) getNativeGPRs() {
-	if err := unix.PtraceGetRegs(ls.pid, &ls.nregs); err != nil {
-		ls.t.Fatal(err)
-	}
-}
-
-// lsTouchesFP reports whether the instruction with opcode bytes op (after
-// prefixes) may read or write x87/MMX/SSE state: x87 escapes and every
-// 0F opcode outside the integer ones below.
-func lsTouchesFP(op []byte) bool {
-	if len(op) == 0 {
-		return true
-	}
-	if op[0] >= 0xd8 && op[0] <= 0xdf {
-		return true
-	}
-	if op[0] != 0x0f || len(op) < 2 {
-		return false
-	}
-	b := op[1]
-	switch {
-	case b == 0x05, b == 0x0b, b == 0x0d, b >= 0x18 && b <= 0x1f, b == 0x31,
-		b >= 0x40 && b <= 0x4f, b >= 0x80 && b <= 0x9f, b >= 0xa0 && b <= 0xa5,
-		b >= 0xa8 && b <= 0xad, b == 0xaf, b >= 0xb0 && b <= 0xbf && b != 0xb9,
-		b == 0xc0, b == 0xc1, b == 0xc7, b >= 0xc8 && b <= 0xcf:
-		return false
-	}
-	return true
-}
-
-func (ls *lockstep) getNative() {
-	if err := unix.PtraceGetRegs(ls.pid, &ls.nregs); err != nil {
-		ls.t.Fatal(err)
-	}
-	if err := ptraceFpRegs(ls.pid, unix.PTRACE_GETFPREGS, &ls.nfx); err != nil {
-		ls.t.Fatal(err)
-	}
-}
-
-// insn skips prefixes: it returns the opcode bytes and whether a rep prefix
-// was seen.
-func lsOpcode(b []byte) (op []byte, rep bool) {
-	for i, x := range b {
-		switch {
-		case x == 0xf2 || x == 0xf3:
-			rep = true
-		case x == 0x66 || x == 0x67 || x == 0x2e || x == 0x3e || x == 0x26 || x == 0x36 || x == 0x64 || x == 0x65 || x == 0xf0:
-		case x >= 0x40 && x <= 0x4f:
-		default:
-			return b[i:], rep
-		}
-	}
-	return nil, rep
-}
-
-const lsMaxReports = 20
-
-func (ls *lockstep) loop(max uint64) {
-	c := ls.cpu
-	var before lsState
-	var code [16]byte
-	syscalls := 0
-	for max == 0 || ls.icount < max {
-		before.fromNative(&ls.nregs, &ls.nfx)
-		k, _ := c.Mem.ReadForce(c.RIP, code[:])
-		op, rep := lsOpcode(code[:k])
-		ex := c.Run(1)
-		switch ex.Reason {
-		case ExitBudget:
-			if !ls.step() {
-				ls.endEarly("native process ended at a non-syscall instruction")
-				return
-			}
-			if rep && len(op) > 0 && (op[0] >= 0xa4 && op[0] <= 0xa7 || op[0] >= 0xaa && op[0] <= 0xaf || op[0] >= 0x6c && op[0] <= 0x6f) {
-				// The host traps after every iteration of a rep string
-				// instruction; the machine retires it whole.
-				for {
-					ls.getNative()
-					if ls.nregs.Rip != before.rip {
-						break
-					}
-					if !ls.step() {
-						return
-					}
-				}
-			} else if lsTouchesFP(op) {
-				ls.getNative()
-			} else {
-				// An integer instruction leaves the host's x87/SSE state
-				// alone; the machine's must be unchanged too.
-				ls.getNativeGPRs()
-				var fx [512]byte
-				c.FXSave(&fx)
-				if fx != before.fx {
-					ls.getNative()
-				}
-			}
-			if len(op) > 0 && op[0] == 0x9c {
-				// pushf: the host pushed the tracer's TF; clear it.
-				var w [8]byte
-				ls.mem.ReadAt(w[:], int64(ls.nregs.Rsp))
-				if w[1]&1 != 0 {
-					w[1] &^= 1
-					if _, err := unix.PtracePokeData(ls.pid, uintptr(ls.nregs.Rsp), w[:]); err != nil {
-						ls.t.Fatal(err)
-					}
-				}
-			}
-			if len(op) > 1 && op[0] == 0x0f && op[1] == 0xa2 {
-				// cpuid: the machine advertises its own features.
-				r := ls.nregs
-				r.Rax, r.Rbx, r.Rcx, r.Rdx = c.Regs[RAX], c.Regs[RBX], c.Regs[RCX], c.Regs[RDX]
-				if err := unix.PtraceSetRegs(ls.pid, &r); err != nil {
-					ls.t.Fatal(err)
-				}
-				ls.nregs = r
-			}
-		case ExitSyscall:
-			syscalls++
-			nr := before.regs[RAX]
-			// Before the syscall both memories must be equal.
-			ls.eachWritable(func(lo, hi uint64) {
-				if lo >= ls.stackLo && hi <= ls.stackHi {
-					lo = max64(lo, ls.nregs.Rsp-128-(1<<16)) // below the red zone is dead
-					lo &^= PageSize - 1
-				}
-				if d := ls.compareRegion(lo, hi, false); d != "" && len(ls.memMism) < lsMaxReports {
-					ls.memMism = append(ls.memMism, fmt.Sprintf("before syscall %d (insn %d): %s", nr, ls.icount, d))
-					ls.compareRegion(lo, hi, true)
-				}
-			})
-			if nr == 334 {
-				// rseq: the host kernel would write the rseq area at any
-				// return to user mode; make the native call fail with
-				// ENOSYS as the machine's kernel's does.
-				r := ls.nregs
-				r.Rax = ^uint64(0)
-				if err := unix.PtraceSetRegs(ls.pid, &r); err != nil {
-					ls.t.Fatal(err)
-				}
-			}
-			if !ls.step() {
-				if nr == 60 || nr == 231 {
-					ls.icount++
-				} else {
-					ls.note = fmt.Sprintf("native process ended in syscall %d", nr)
-				}
-				return
-			}
-			ls.getNative()
-			c.Regs[RAX] = ls.nregs.Rax
-			c.FSBase = ls.nregs.Fs_base // arch_prctl
-			switch nr {
-			case 9, 10, 11, 12, 25: // mmap mprotect munmap brk mremap
-				ls.syncMaps()
-			}
-			switch nr {
-			case 1, 3, 8, 9, 10, 11, 12, 20, 24, 25, 39, 60, 186, 231:
-				// write close lseek mmap mprotect munmap brk writev
-				// sched_yield mremap getpid exit gettid exit_group: no
-				// memory written (a new anonymous mapping is zero).
-			default:
-				ls.eachWritable(func(lo, hi uint64) { ls.compareRegion(lo, hi, true) })
-			}
-		case ExitRdtsc:
-			if !ls.step() {
-				return
-			}
-			ls.getNative()
-			c.CompleteRdtsc(ls.nregs.Rdx<<32|ls.nregs.Rax&0xffffffff, uint32(ls.nregs.Rcx))
-		case ExitRdrand:
-			if !ls.step() {
-				return
-			}
-			ls.getNative()
-			var s lsState
-			s.fromNative(&ls.nregs, &ls.nfx)
-			v := s.regs[ex.Reg]
-			if ex.Size < 8 {
-				v &= 1<<(8*ex.Size) - 1
-			}
-			c.CompleteRdrand(v, ls.nregs.Eflags&FlagCF != 0)
-		default:
-			// The machine faulted: the host must fault too (a signal stop).
-			ok := ls.step()
-			ls.getNative()
-			if ok && ls.nregs.Rip != before.rip {
-				ls.report(&before, code[:k], []string{fmt.Sprintf("machine exit %d (addr %#x) where the host retired the instruction", ex.Reason, ex.Addr)})
-				ls.note = "machine fault"
-				return
-			}
-			ls.note = fmt.Sprintf("both faulted (machine exit %d); the machine has no kernel", ex.Reason)
-			return
-		}
-		ls.icount++
-		var ns, ms lsState
-		ns.fromNative(&ls.nregs, &ls.nfx)
-		ms.fromCPU(c)
-		d := ns.diff(&ms, 0)
-		if len(d) != 0 {
-			var undef uint64
-			if inst, err := x86asm.Decode(code[:k], 64); err == nil {
-				undef = undefinedFlags(&inst, &before)
-				if vendorC1(inst.Op) {
-					// FCOMI/FUCOMI(P): the SDM says "C1 set to 0"; AMD
-					// hosts leave C1 as it was. The machine presents
-					// itself as GenuineIntel and follows the SDM.
-					ns.fx[3] = ns.fx[3]&^0x02 | ms.fx[3]&0x02
-				}
-			}
-			if ex.Reason == ExitSyscall {
-				// R11 = RFLAGS: the host's copy holds the tracer's TF.
-				ns.regs[R11] &^= FlagTF
-			}
-			if d = ns.diff(&ms, undef); len(d) != 0 {
-				ls.report(&before, code[:k], d)
-			}
-			ls.syncRegsFromNative()
-		}
-	}
-}
-
-func max64(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
-}
-
-func (ls *lockstep) endEarly(why string) {
-	if ls.note == "" {
-		ls.note = why
-	}
-}
-
-func (ls *lockstep) report(before *lsState, code []byte, d []string) {
-	ls.nmism++
-	if len(ls.mism) >= lsMaxReports {
-		return
-	}
-	asm := "(undecodable)"
-	n := len(code)
-	if inst, err := x86asm.Decode(code, 64); err == nil {
-		asm = x86asm.GNUSyntax(inst, before.rip, nil)
-		n = inst.Len
-	}
-	var b []string
-	for i, r := range before.regs {
-		b = append(b, fmt.Sprintf("%s=%#x", lsRegName[i], r))
-	}
-	le := binary.LittleEndian
-	b = append(b, fmt.Sprintf("rflags=%#x fcw=%#x fsw=%#x ftag=%#x mxcsr=%#x", before.flags,
-		le.Uint16(before.fx[0:]), le.Uint16(before.fx[2:]), before.fx[4], le.Uint32(before.fx[24:])))
-	ls.mism = append(ls.mism, &lsMismatch{icount: ls.icount, rip: before.rip, bytes: append([]byte(nil), code[:n]...), asm: asm, diffs: d, before: b})
 }
