@@ -840,10 +840,15 @@ func f80Rem(a, b f80, ieee bool) (r f80, q uint64, partial bool, exc uint16) {
 	if a.isDenormal() || b.isDenormal() {
 		exc = feDE
 	}
-	if a.isZero() || b.isInf() {
+	if a.isZero() {
 		return a, 0, false, exc
 	}
 	an, ae, am := a.unpack()
+	if b.isInf() {
+		// The dividend, normalized (as below).
+		res, _ := round80(an, ae, am, 0, 3, 0)
+		return res, 0, false, exc
+	}
 	_, be, bm := b.unpack()
 	d := ae - be
 	switch {

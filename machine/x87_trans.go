@@ -108,15 +108,26 @@ func roundPiMul(num int64, shift int, neg bool, rc uint16) (f80, uint16) {
 // just above |v| for up, just below otherwise. It gives f(x) for tiny x
 // where f(x) = x(1 ± x²/k) or 1 - x²/2, whose correction lies below any
 // working precision.
+//
+// When the result is a normal number, #U is not reported even if the
+// exact value lies just below the smallest normal: the hardware's
+// internal value is v itself there (measured: FSIN of ±2^-16382).
 func roundNudged(v f80, up bool, rc uint16) (f80, uint16) {
 	neg, e, m := v.unpack()
-	if up {
-		return round80(neg, e, m, 1, 3, rc)
+	var r f80
+	var exc uint16
+	switch {
+	case up:
+		r, exc = round80(neg, e, m, 1, 3, rc)
+	case m == 1<<63:
+		r, exc = round80(neg, e-1, ^uint64(0), ^uint64(0), 3, rc)
+	default:
+		r, exc = round80(neg, e, m-1, ^uint64(0), 3, rc)
 	}
-	if m == 1<<63 {
-		return round80(neg, e-1, ^uint64(0), ^uint64(0), 3, rc)
+	if r.exp() != 0 {
+		exc &^= feUE
 	}
-	return round80(neg, e, m-1, ^uint64(0), 3, rc)
+	return r, exc
 }
 
 // tinyExp bounds the arguments treated with roundNudged: for |x| < 2^-40
@@ -315,15 +326,14 @@ func forcedPE(r f80) uint16 {
 	return fePE
 }
 
-// log2Exact1p reports whether 1+x is an exact power of two 2^k, k != 0.
-// For x >= 1 the sum is first rounded to 64 bits, as AMD processors
-// evidently do (log2(1 + 2^64) comes back as exactly 64).
+// log2Exact1p reports whether 1+x is an exact power of two 2^k, k != 0
+// (x finite, nonzero, > -1).
 func log2Exact1p(x f80) (int, bool) {
-	prec := uint(256)
-	if _, e, _ := x.unpack(); e >= 0 && !x.neg() {
-		prec = 64
+	_, xe, _ := x.unpack()
+	if xe < -1 {
+		return 0, false // |x| < 1/2: 1+x is in (1/2, 3/2), not 1
 	}
-	z := new(big.Float).SetPrec(prec).Add(f80Big(x), bigInt(1, 256))
+	z := new(big.Float).SetPrec(uint(xe+1)+72).Add(f80Big(x), bigInt(1, 64)) // exact
 	m := new(big.Float)
 	e := z.MantExp(m)
 	if m.Cmp(big.NewFloat(0.5)) != 0 || e == 1 {
