@@ -479,12 +479,25 @@ func (m *Memory) CollectDelta(gap int, fn func(addr uint64, data []byte)) {
 // set and addr the range's address, the others continuing it. data is
 // only valid during the call.
 func (m *Memory) CollectDeltaPieces(gap int, fn func(addr uint64, data []byte, start bool)) {
+	m.CollectDeltaPiecesMax(gap, 0, fn)
+}
+
+// CollectDeltaPiecesMax is CollectDeltaPieces over at most maxPages of the
+// dirty pages (0: all), lowest addresses first; the others stay dirty for
+// the next call (a range never continues across calls). It returns how
+// many dirty pages are left.
+func (m *Memory) CollectDeltaPiecesMax(gap, maxPages int, fn func(addr uint64, data []byte, start bool)) int {
 	g := uint64(max(gap, 1))
 	var runAddr, end uint64 // the current range; end == runAddr: none
 	slices.Sort(m.dirty)
 	var prev *[PageSize]byte // the previous page compared, and its number
 	var prevPN uint64
-	for _, pn := range slices.Compact(m.dirty) {
+	todo := slices.Compact(m.dirty)
+	rest := todo[:0]
+	if maxPages > 0 && len(todo) > maxPages {
+		todo, rest = todo[:maxPages], todo[maxPages:]
+	}
+	for _, pn := range todo {
 		p := m.pages.get(pn)
 		if p == nil || p.buf == p.snap {
 			continue
@@ -535,7 +548,8 @@ func (m *Memory) CollectDeltaPieces(gap int, fn func(addr uint64, data []byte, s
 		p.buf.refs++
 		m.invalidate(pn) // writes must copy again
 	}
-	m.dirty = m.dirty[:0]
+	m.dirty = append(m.dirty[:0], rest...)
+	return len(m.dirty)
 }
 
 // Hash writes the address space to h deterministically: every mapping
