@@ -1,6 +1,10 @@
 package machine
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // loopCode is an integer loop of 10 instructions per iteration:
 //
@@ -43,4 +47,39 @@ func BenchmarkRun(b *testing.B) {
 		b.ReportMetric(float64(n)/cpu.Seconds()/1e6, "MIPS(cpu)")
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/insn")
+}
+
+// BenchmarkGuestBin runs the static benchmark guests of testdata/bin under
+// the mini kernel of guest_test.go and reports MIPS of CPU time: hash
+// (integer), fp (SSE2 doubles) and mem (32 MiB array walks).
+func BenchmarkGuestBin(b *testing.B) {
+	for _, g := range []struct{ name, arg string }{
+		{"hash", "2"}, {"fp", "20"}, {"mem", "1"},
+	} {
+		b.Run(g.name, func(b *testing.B) {
+			path := filepath.Join("..", "testdata", "bin", "bench_"+g.name+".musl")
+			if _, err := os.Stat(path); err != nil {
+				b.Skip(err)
+			}
+			t := &testing.T{}
+			cpu0 := cpuTime()
+			var n uint64
+			for i := 0; i < b.N; i++ {
+				k, err := loadELFArgs(t, path, []string{"bench", g.arg})
+				if err != nil {
+					b.Fatal(err)
+				}
+				k.run(t)
+				if !k.exited || k.status != 0 {
+					b.Fatalf("guest did not exit cleanly: %q", k.out.String())
+				}
+				n += k.c.Icount
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds()/1e6, "MIPS")
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(n)/cpu.Seconds()/1e6, "MIPS(cpu)")
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/insn")
+		})
+	}
 }

@@ -97,6 +97,7 @@ const (
 	kImulRR
 	kImulRRI
 	kMulR
+	kSSE // an SSE2 form with a fast path (fastsse.go), else the general executor
 
 	// Two-operand ALU forms with their flags (4/8).
 	kAddRR
@@ -336,6 +337,8 @@ func classify(d *dinst) {
 		if d.narg == 1 && a0.kind == akReg && a0.size == 8 {
 			d.kind = kMulR
 		}
+	default:
+		classifySSE(d)
 	}
 	if d.op == opENDBR || d.op == opHINTNOP {
 		d.kind = kNop

@@ -516,6 +516,9 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.Regs[RAX], c.Regs[RDX] = lo, hi
 				c.fk, c.fsh, c.fr, c.fcf = fkMul, 0, lo, hi != 0
 			default:
+				if in.kind == kSSE && c.sseFast(in) {
+					break
+				}
 				// The general executor. It sees RIP at the instruction.
 				next := in.pc + uint64(in.len)
 				c.RIP = in.pc
