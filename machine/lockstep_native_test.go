@@ -217,10 +217,9 @@ func (ls *lockstep) nativeStep(th *lsThread, sig int, poll bool) lsStep {
 	return ls.nativeWait(th, sig != 0, poll)
 }
 
-var lsDebug = os.Getenv("LSDEBUG") != ""
-
+// dbg logs scheduling and signal events with -lockstep.v.
 func (ls *lockstep) dbg(format string, args ...any) {
-	if lsDebug {
+	if *lockstepVerbose {
 		fmt.Fprintf(os.Stderr, "ls %d: "+format+"\n", append([]any{ls.icount}, args...)...)
 	}
 }
