@@ -16,7 +16,7 @@ import (
 // 64-bit target need about 2*64 bits; anything undecided at zivMax is
 // rounded as it stands (never a hang, never a panic).
 const (
-	zivStart = 160
+	zivStart = 112
 	zivMax   = 2048
 	constMax = zivMax + 128
 )
@@ -71,9 +71,10 @@ func atanhSeries(s *big.Float, prec uint) *big.Float {
 	s2 := new(big.Float).SetPrec(prec).Mul(s, s)
 	pow := new(big.Float).SetPrec(prec).Set(s)
 	term := new(big.Float).SetPrec(prec)
+	k := new(big.Float).SetPrec(64)
 	for n := int64(3); n < 1<<20; n += 2 {
 		pow.Mul(pow, s2)
-		term.Quo(pow, bigInt(n, prec))
+		term.Quo(pow, k.SetInt64(n))
 		sum.Add(sum, term)
 		if small(term, sum, prec) {
 			break
@@ -89,9 +90,10 @@ func atanSeries(s *big.Float, prec uint) *big.Float {
 	s2.Neg(s2)
 	pow := new(big.Float).SetPrec(prec).Set(s)
 	term := new(big.Float).SetPrec(prec)
+	k := new(big.Float).SetPrec(64)
 	for n := int64(3); n < 1<<20; n += 2 {
 		pow.Mul(pow, s2)
-		term.Quo(pow, bigInt(n, prec))
+		term.Quo(pow, k.SetInt64(n))
 		sum.Add(sum, term)
 		if small(term, sum, prec) {
 			break
@@ -115,9 +117,10 @@ func bigExpm1(t *big.Float, prec uint) *big.Float {
 	u := new(big.Float).SetPrec(w).SetMantExp(t, -k)
 	sum := new(big.Float).SetPrec(w).Set(u)
 	term := new(big.Float).SetPrec(w).Set(u)
+	kn := new(big.Float).SetPrec(64)
 	for n := int64(2); n < 1<<20; n++ {
 		term.Mul(term, u)
-		term.Quo(term, bigInt(n, w))
+		term.Quo(term, kn.SetInt64(n))
 		sum.Add(sum, term)
 		if small(term, sum, w) {
 			break
@@ -180,11 +183,11 @@ func bigLog2p1(x *big.Float, prec uint) *big.Float {
 func bigAtan(t *big.Float, prec uint) *big.Float {
 	w := prec + 40
 	u := new(big.Float).SetPrec(w).Set(t)
-	// atan(u) = 2 atan(u / (1 + sqrt(1 + u^2))) until u < 2^-10.
+	// atan(u) = 2 atan(u / (1 + sqrt(1 + u^2))) until u < 2^-6.
 	k := 0
 	one := bigInt(1, w)
 	tmp := new(big.Float).SetPrec(w)
-	for u.MantExp(nil) > -10 && k < 64 {
+	for u.MantExp(nil) > -6 && k < 64 {
 		tmp.Mul(u, u)
 		tmp.Add(tmp, one)
 		tmp.Sqrt(tmp)
@@ -198,26 +201,36 @@ func bigAtan(t *big.Float, prec uint) *big.Float {
 
 // bigSinCos returns sin(r) and cos(r) for |r| <= 1.
 func bigSinCos(r *big.Float, prec uint) (s, c *big.Float) {
+	return bigSinOrCos(r, prec, false), bigSinOrCos(r, prec, true)
+}
+
+// bigSinOrCos returns sin(r), or cos(r) if cos, for |r| <= 1.
+func bigSinOrCos(r *big.Float, prec uint, cos bool) *big.Float {
 	w := prec + 40
-	s = new(big.Float).SetPrec(w).Set(r)
-	c = bigInt(1, w)
+	if cos && r.Sign() == 0 {
+		return bigInt(1, w)
+	}
 	if r.Sign() == 0 {
-		return
+		return new(big.Float).SetPrec(w)
 	}
 	r2 := new(big.Float).SetPrec(w).Mul(r, r)
 	r2.Neg(r2)
-	ts := new(big.Float).SetPrec(w).Set(r)
-	tc := bigInt(1, w)
-	for n := int64(2); n < 1<<20; n += 2 {
-		tc.Mul(tc, r2)
-		tc.Quo(tc, bigInt(n*(n-1), w))
-		c.Add(c, tc)
-		ts.Mul(ts, r2)
-		ts.Quo(ts, bigInt(n*(n+1), w))
-		s.Add(s, ts)
-		if small(ts, s, w) && small(tc, c, w) {
+	// Terms r^n/n! for odd n (sine) or even n (cosine).
+	t := new(big.Float).SetPrec(w).Set(r)
+	n := int64(1)
+	if cos {
+		t.SetInt64(1)
+		n = 0
+	}
+	sum := new(big.Float).SetPrec(w).Set(t)
+	k := new(big.Float).SetPrec(64)
+	for ; n < 1<<20; n += 2 {
+		t.Mul(t, r2)
+		t.Quo(t, k.SetInt64((n+1)*(n+2)))
+		sum.Add(sum, t)
+		if small(t, sum, w) {
 			break
 		}
 	}
-	return
+	return sum
 }

@@ -527,29 +527,26 @@ const (
 func trigEval(x f80, fn int) func(prec uint) *big.Float {
 	quad, r := trigReduce(x)
 	return func(prec uint) *big.Float {
-		sv, cv := bigSinCos(r, prec+16)
-		if fn == trigTan {
-			if quad&1 != 0 {
-				// tan(r + π/2) = -cos r / sin r.
-				cv.Quo(cv, sv)
-				return cv.Neg(cv)
+		if fn != trigTan {
+			// sin(x) by quadrant: sin r, cos r, -sin r, -cos r;
+			// cos(x) is sin(x + π/2).
+			q := quad
+			if fn == trigCos {
+				q = (q + 1) & 3
 			}
-			return sv.Quo(sv, cv)
+			v := bigSinOrCos(r, prec+16, q&1 != 0)
+			if q&2 != 0 {
+				v.Neg(v)
+			}
+			return v
 		}
-		// sin(x) by quadrant: sin r, cos r, -sin r, -cos r; cos(x) is
-		// sin(x + π/2).
-		q := quad
-		if fn == trigCos {
-			q = (q + 1) & 3
+		sv, cv := bigSinCos(r, prec+16)
+		if quad&1 != 0 {
+			// tan(r + π/2) = -cos r / sin r.
+			cv.Quo(cv, sv)
+			return cv.Neg(cv)
 		}
-		v := sv
-		if q&1 != 0 {
-			v = cv
-		}
-		if q&2 != 0 {
-			v.Neg(v)
-		}
-		return v
+		return sv.Quo(sv, cv)
 	}
 }
 
