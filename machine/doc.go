@@ -52,8 +52,9 @@
 // the x86 NaN rules applied explicitly so results do not depend on the host.
 // The x87 uses a software 80-bit format with correctly rounded + - * / sqrt
 // under the precision and rounding controls; the transcendental
-// instructions (fsin, fcos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1) are
-// computed through float64 and are not bit-exact.
+// instructions (fsin, fcos, fsincos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1)
+// are evaluated in multi-precision arithmetic and rounded once to 64 bits
+// (x87_trans.go), trig arguments reduced with the hardware's 66-bit pi.
 //
 // # Testing
 //
