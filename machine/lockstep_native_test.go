@@ -59,6 +59,7 @@ type lockstep struct {
 	stackHi uint64
 	icount  uint64 // instructions compared, all threads
 	events  uint64 // signal deliveries copied into the machine
+	nvex    uint64 // VEX-encoded instructions compared (AVX, BMI)
 	nthr    int    // threads seen in all
 	mism    []*lsMismatch
 	nmism   int
@@ -72,6 +73,7 @@ type lockstep struct {
 	pmbuf   []byte
 	mdirty  []uint64 // pages the machine wrote since the last syncWritable
 	udCache map[uint64]*lsDecoded
+	xsbuf   [4096]byte // PTRACE_GETREGSET(NT_X86_XSTATE) buffer
 	prof    lsProf
 }
 
@@ -81,7 +83,9 @@ type lsThread struct {
 	cpu   *CPU
 	nregs unix.PtraceRegs // native registers after the last step
 	nfx   [512]byte       // native FXSAVE image, current as of the last fetch
+	nymm  [256]byte       // native YMM0-15 upper halves, likewise
 	mfx   [512]byte       // scratch: the machine's image
+	mymm  [256]byte       // scratch: the machine's YMM upper halves
 	gone  bool
 	// A syscall the machine retired while the native one has not returned.
 	blocked bool
@@ -322,10 +326,46 @@ func (ls *lockstep) getNativeGPRs(th *lsThread) {
 
 func (ls *lockstep) getNative(th *lsThread) {
 	ls.getNativeGPRs(th)
-	if err := ptraceFpRegs(th.tid, unix.PTRACE_GETFPREGS, &th.nfx); err != nil {
-		ls.t.Fatalf("PTRACE_GETFPREGS(%d): %v", th.tid, err)
+	ls.getNativeFP(th)
+}
+
+// ntX86Xstate is the ptrace register set of the XSAVE area (elf.h
+// NT_X86_XSTATE), in the standard (non-compacted) layout.
+const ntX86Xstate = 0x202
+
+// getNativeFP fetches th's x87/SSE state and the upper halves of its YMM
+// registers with one PTRACE_GETREGSET(NT_X86_XSTATE): the legacy region is
+// the FXSAVE image, YMM_Hi128 is at 576 (SDM vol. 1 13.4; the kernel fills
+// components in their initial configuration with their initial values).
+// A host without XSAVE: PTRACE_GETFPREGS, and the upper halves are zero.
+func (ls *lockstep) getNativeFP(th *lsThread) {
+	xs := &ls.xsbuf
+	iov := unix.Iovec{Base: &xs[0]}
+	iov.SetLen(len(xs))
+	_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(th.tid), ntX86Xstate, uintptr(unsafe.Pointer(&iov)), 0, 0)
+	switch {
+	case e == 0 && iov.Len >= 832:
+		copy(th.nfx[:], xs[:512])
+		if binary.LittleEndian.Uint64(xs[512:])&4 != 0 { // XSTATE_BV: AVX in use
+			copy(th.nymm[:], xs[576:832])
+		} else {
+			th.nymm = [256]byte{}
+		}
+	default:
+		if err := ptraceFpRegs(th.tid, unix.PTRACE_GETFPREGS, &th.nfx); err != nil {
+			ls.t.Fatalf("PTRACE_GETFPREGS(%d): %v", th.tid, err)
+		}
+		th.nymm = [256]byte{}
 	}
 	ls.prof.pt(phFP)
+}
+
+// machineYMM writes the machine's YMM upper halves to b.
+func machineYMM(c *CPU, b *[256]byte) {
+	for i := 0; i < 16; i++ {
+		h := c.YMMHigh(i)
+		copy(b[16*i:], h[:])
+	}
 }
 
 func (ls *lockstep) setNativeRegs(th *lsThread) {
@@ -346,6 +386,9 @@ func (ls *lockstep) syncRegsFromNative(th *lsThread) {
 	c.FSBase, c.GSBase = r.Fs_base, r.Gs_base
 	if err := c.FXRstor(&th.nfx); err != nil {
 		ls.t.Fatal(err)
+	}
+	for i := 0; i < 16; i++ {
+		c.SetYMMHigh(i, [16]byte(th.nymm[16*i:]))
 	}
 }
 
@@ -695,10 +738,7 @@ func (ls *lockstep) stepThread(th *lsThread) {
 	}
 	fetched := lsTouchesFP(op)
 	if fetched {
-		if err := ptraceFpRegs(th.tid, unix.PTRACE_GETFPREGS, &th.nfx); err != nil {
-			ls.t.Fatal(err)
-		}
-		ls.prof.pt(phFP)
+		ls.getNativeFP(th)
 	}
 	if isSys {
 		ls.prof.pt(phOther)
@@ -749,7 +789,17 @@ func (ls *lockstep) stepThread(th *lsThread) {
 		r.Rax, r.Rbx, r.Rcx, r.Rdx = c.Regs[RAX], c.Regs[RBX], c.Regs[RCX], c.Regs[RDX]
 		ls.setNativeRegs(th)
 	}
+	if len(op) > 2 && op[0] == 0x0f && op[1] == 0x01 && op[2] == 0xd0 {
+		// xgetbv: the machine's XCR0, not the host's (which may enable
+		// more, e.g. PKRU).
+		r := &th.nregs
+		r.Rax, r.Rdx = c.Regs[RAX], c.Regs[RDX]
+		ls.setNativeRegs(th)
+	}
 	ls.icount++
+	if op[0] == 0xc4 || op[0] == 0xc5 {
+		ls.nvex++
+	}
 	ls.compare(th, &before, code[:k], fetched, false)
 }
 
@@ -830,14 +880,15 @@ func (ls *lockstep) compare(th *lsThread, before *lsState, code []byte, fetched,
 		c.RIP == r.Rip && c.FSBase == r.Fs_base && c.GSBase == r.Gs_base &&
 		(c.Flags()^r.Eflags)&flagsCompared == 0
 	c.FXSave(&th.mfx)
-	if ok && !lsFPEqual(&th.nfx, &th.mfx) {
+	machineYMM(c, &th.mymm)
+	if ok && (!lsFPEqual(&th.nfx, &th.mfx) || th.nymm != th.mymm) {
 		if !fetched {
 			// The machine changed FP state in an instruction that cannot
 			// (lsTouchesFP) — or the classification is wrong: look.
 			ls.getNative(th)
 			fetched = true
 		}
-		ok = lsFPEqual(&th.nfx, &th.mfx)
+		ok = lsFPEqual(&th.nfx, &th.mfx) && th.nymm == th.mymm
 	}
 	if !ok {
 		if !fetched {
@@ -845,6 +896,7 @@ func (ls *lockstep) compare(th *lsThread, before *lsState, code []byte, fetched,
 		}
 		var ns, ms lsState
 		ns.fromNative(r, &th.nfx)
+		ns.ymmh = th.nymm
 		ms.fromCPU(c)
 		var undef uint64
 		if inst, err := ls.decode(before.rip, code); err == nil {

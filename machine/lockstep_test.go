@@ -33,9 +33,10 @@ import (
 // bytes) and registers are copied into it at the first instruction after
 // execve — and are single-stepped together. After every instruction the
 // GPRs, rip, rflags (minus the flags the manual leaves undefined for that
-// instruction, see undefinedFlags), fs/gs base, x87 state and MXCSR and
-// XMM0-15 must be equal. At every syscall the writable memory of both must
-// be equal too (see syncWritable for which pages are compared).
+// instruction, see undefinedFlags), fs/gs base, x87 state, MXCSR, XMM0-15
+// and the upper halves of YMM0-15 must be equal. At every syscall the
+// writable memory of both must be equal too (see syncWritable for which
+// pages are compared).
 //
 // What only a kernel or the host decides is copied from the native side into
 // the machine: a syscall is executed natively only, then its result
@@ -43,10 +44,12 @@ import (
 // made or changed (read from /proc/PID/maps and /proc/PID/mem) are copied;
 // rdtsc/rdtscp/rdrand/rdseed complete with the native values; a signal's
 // frame and handler entry registers, and rt_sigreturn's registers, are
-// copied whole. In the other direction, after a native cpuid the native
-// registers are overwritten with the machine's results, so both sides take
-// the same code paths although the host CPU has more features than the
-// machine advertises. The vDSO is hidden (AT_SYSINFO_EHDR is turned into
+// copied whole. In the other direction, after a native cpuid or xgetbv the
+// native registers are overwritten with the machine's results, so both
+// sides take the same code paths although the host CPU has more features
+// than the machine advertises. (A guest's own XSAVE with a feature mask
+// beyond the machine's XCR0 would still store the host's extra components
+// natively; no guest here does.) The vDSO is hidden (AT_SYSINFO_EHDR is turned into
 // AT_IGNORE in the native auxv before the first instruction) so time calls
 // are real syscalls on both sides. Threads and signals: see
 // lockstep_native_test.go.
@@ -57,9 +60,10 @@ import (
 // steps at 14-16 us). Each program's tracer thread and native process are
 // pinned to one CPU (a cross-CPU wake-up per step costs 50-85 us there),
 // and programs run in parallel, one per CPU. Per instruction the rest is
-// one PTRACE_GETREGS (~3 us), PTRACE_GETFPREGS only for instructions that
-// may touch FP state (lsTouchesFP), the machine's step (~1 us) and an
-// allocation-free comparison (<1 us). -lockstep.profile prints the split.
+// one PTRACE_GETREGS (~3 us), PTRACE_GETREGSET(NT_X86_XSTATE) only for
+// instructions that may touch FP state (lsTouchesFP), the machine's step
+// (~1 us) and an allocation-free comparison (<1 us). -lockstep.profile
+// prints the split.
 //
 // The default run compares a fixed budget per program (lockstepProgs; about
 // 10.5 million instructions in all, which the test logs); -short 2500 per
@@ -164,7 +168,7 @@ func TestLockstep(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("lockstep needs an x86-64 Linux host (host ptrace and the host CPU)")
 	}
-	var total atomic.Uint64
+	var total, vex atomic.Uint64
 	start := time.Now()
 	lsInitCPUs()
 	t.Run("prog", func(t *testing.T) {
@@ -190,12 +194,13 @@ func TestLockstep(t *testing.T) {
 				if *lockstepMax != 0 {
 					max = *lockstepMax
 				}
-				n := runLockstep(t, p, args, max)
+				n, v := runLockstep(t, p, args, max)
 				total.Add(n)
+				vex.Add(v)
 			})
 		}
 	})
-	t.Logf("lockstep: %d instructions compared in %v", total.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("lockstep: %d instructions compared (%d VEX-encoded) in %v", total.Load(), vex.Load(), time.Since(start).Round(time.Millisecond))
 }
 
 // lsState is the comparable architectural state of one side.
@@ -206,6 +211,7 @@ type lsState struct {
 	fsBase uint64
 	gsBase uint64
 	fx     [512]byte
+	ymmh   [256]byte // YMM0-15 bits 128-255
 }
 
 func (s *lsState) fromNative(r *unix.PtraceRegs, fx *[512]byte) {
@@ -225,6 +231,7 @@ func (s *lsState) fromCPU(c *CPU) {
 	s.fsBase = c.FSBase
 	s.gsBase = c.GSBase
 	c.FXSave(&s.fx)
+	machineYMM(c, &s.ymmh)
 }
 
 func setNativeRegs(r *unix.PtraceRegs, g *[16]uint64) {
@@ -284,6 +291,9 @@ func (n *lsState) diff(m *lsState, undef uint64) []string {
 		o := 160 + 16*i
 		if !bytes.Equal(n.fx[o:o+16], m.fx[o:o+16]) {
 			d = append(d, fmt.Sprintf("xmm%d native %x machine %x", i, n.fx[o:o+16], m.fx[o:o+16]))
+		}
+		if !bytes.Equal(n.ymmh[16*i:16*i+16], m.ymmh[16*i:16*i+16]) {
+			d = append(d, fmt.Sprintf("ymm%d[255:128] native %x machine %x", i, n.ymmh[16*i:16*i+16], m.ymmh[16*i:16*i+16]))
 		}
 	}
 	return d
@@ -461,7 +471,7 @@ type lsProf struct {
 const (
 	phStep    = iota // PTRACE_SINGLESTEP + wait4
 	phRegs           // PTRACE_GETREGS (and SETREGS)
-	phFP             // PTRACE_GETFPREGS
+	phFP             // PTRACE_GETREGSET(NT_X86_XSTATE)
 	phMachine        // the machine's Run(1)
 	phCompare        // state comparison
 	phMem            // memory comparison and copies at syscalls
@@ -469,7 +479,7 @@ const (
 	lsNPhase
 )
 
-var lsPhaseName = [lsNPhase]string{"singlestep+wait4", "getregs", "getfpregs", "machine", "compare", "syscall memory", "other"}
+var lsPhaseName = [lsNPhase]string{"singlestep+wait4", "getregs", "getxstate", "machine", "compare", "syscall memory", "other"}
 
 // pt charges the time since the previous mark to phase ph.
 func (p *lsProf) pt(ph int) {
@@ -527,18 +537,9 @@ func lsInitCPUs() {
 	}
 }
 
-func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) uint64 {
-	// All ptrace requests must come from the tracer thread. The thread is
-	// pinned below and never unlocked: it ends with this goroutine, so no
-	// other goroutine inherits its CPU affinity.
-	runtime.LockOSThread()
-	cpu := <-lsCPUs
-	defer func() { lsCPUs <- cpu }()
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		t.Logf("pinning to CPU %d: %v", cpu, err)
-	}
+// runLockstep compares program p for at most max instructions (0: to its
+// end) and returns the instructions compared and how many were VEX-encoded.
+func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) (uint64, uint64) {
 	dir := t.TempDir()
 	env := []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 	var bin string
@@ -561,6 +562,18 @@ func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) uint64
 		if _, err := os.Stat(bin); err != nil {
 			t.Fatalf("guest binary: %v", err)
 		}
+	}
+	// All ptrace requests must come from the tracer thread, which starts
+	// the process. The thread is pinned (after the Go build, whose
+	// processes would inherit it) and never unlocked: it ends with this
+	// goroutine, so no other goroutine inherits its CPU affinity.
+	runtime.LockOSThread()
+	cpu := <-lsCPUs
+	defer func() { lsCPUs <- cpu }()
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		t.Logf("pinning to CPU %d: %v", cpu, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Args[0] = strings.SplitN(filepath.Base(p.bin), ".", 2)[0]
@@ -611,11 +624,11 @@ func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) uint64
 	}
 	switch {
 	case ls.exited:
-		t.Logf("%s: %d instructions compared (%d threads, %d signal deliveries), native exit %v, %v (%.0f insns/s)", p.bin, ls.icount, ls.nthr, ls.events, ls.status, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
+		t.Logf("%s: %d instructions compared (%d VEX; %d threads, %d signal deliveries), native exit %v, %v (%.0f insns/s)", p.bin, ls.icount, ls.nvex, ls.nthr, ls.events, ls.status, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
 	case ls.note != "":
-		t.Logf("%s: %d instructions compared (%d threads, %d signal deliveries), stopped: %s, %v", p.bin, ls.icount, ls.nthr, ls.events, ls.note, el.Round(time.Millisecond))
+		t.Logf("%s: %d instructions compared (%d VEX; %d threads, %d signal deliveries), stopped: %s, %v", p.bin, ls.icount, ls.nvex, ls.nthr, ls.events, ls.note, el.Round(time.Millisecond))
 	default:
-		t.Logf("%s: %d instructions compared (%d threads, %d signal deliveries, budget), %v (%.0f insns/s)", p.bin, ls.icount, ls.nthr, ls.events, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
+		t.Logf("%s: %d instructions compared (%d VEX; %d threads, %d signal deliveries, budget), %v (%.0f insns/s)", p.bin, ls.icount, ls.nvex, ls.nthr, ls.events, el.Round(time.Millisecond), float64(ls.icount)/el.Seconds())
 	}
 	for _, m := range ls.mism {
 		t.Errorf("%s: mismatch %v", p.bin, m)
@@ -626,7 +639,7 @@ func runLockstep(t *testing.T, p lockstepProg, args []string, max uint64) uint64
 	for _, m := range ls.memMism {
 		t.Errorf("%s: memory mismatch %s", p.bin, m)
 	}
-	return ls.icount
+	return ls.icount, ls.nvex
 }
 
 // setup loads the ELF into a new machine and copies the native initial
