@@ -5,15 +5,43 @@ package machine
 // copy-on-write, invalidates decoded code and checks data breakpoints.
 
 func (c *CPU) flushTLB() {
-	for i := range c.rtlb {
-		c.rtlb[i].pn = ^uint64(0)
-		c.rtlb[i].buf = nil
-		c.wtlb[i].pn = ^uint64(0)
-		c.wtlb[i].buf = nil
+	if c.tlbLogN > tlbLogSize {
+		for i := range c.rtlb {
+			c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
+			c.wtlb[i] = tlbEntry{pn: ^uint64(0)}
+		}
+	} else {
+		for _, i := range c.tlbLog[:c.tlbLogN] {
+			c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
+			c.wtlb[i] = tlbEntry{pn: ^uint64(0)}
+		}
 	}
+	c.tlbLogN = 0
 	c.tlbGen = c.Mem.gen
 	c.invSeq = c.Mem.invSeq
 	c.fetchPN = ^uint64(0)
+}
+
+// fillR and fillW cache the translation of page pn to buf.
+func (c *CPU) fillR(pn uint64, buf *pageBuf) {
+	i := pn & (tlbSize - 1)
+	c.rtlb[i] = tlbEntry{pn: pn, buf: buf}
+	c.logFill(i)
+}
+
+func (c *CPU) fillW(pn uint64, buf *pageBuf) {
+	i := pn & (tlbSize - 1)
+	c.wtlb[i] = tlbEntry{pn: pn, buf: buf}
+	c.logFill(i)
+}
+
+func (c *CPU) logFill(i uint64) {
+	if c.tlbLogN < tlbLogSize {
+		c.tlbLog[c.tlbLogN] = uint16(i)
+	}
+	if c.tlbLogN <= tlbLogSize {
+		c.tlbLogN++
+	}
 }
 
 // dropPage drops this CPU's cached translations of page pn.
@@ -134,6 +162,38 @@ func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 			return uint64(b[0]), true
 		}
 	}
+	return c.rdMiss(addr, size)
+}
+
+// rdMiss is rd on a TLB miss.
+func (c *CPU) rdMiss(addr uint64, size uint8) (uint64, bool) {
+	if off := addr & 0xfff; off+uint64(size) <= PageSize && !c.watchOn {
+		m := c.Mem
+		if c.tlbGen != m.gen {
+			c.flushTLB()
+		}
+		pn := addr >> 12
+		p, prot, mapped := m.lookup(pn)
+		if !mapped || prot&ProtRead == 0 || !canonical(addr) {
+			return 0, c.pfault(addr, AccessRead)
+		}
+		buf := zeroBuf
+		if p != nil {
+			buf = p.buf
+		}
+		c.fillR(pn, buf)
+		b := buf.b[off:]
+		switch size {
+		case 8:
+			return le.Uint64(b), true
+		case 4:
+			return uint64(le.Uint32(b)), true
+		case 2:
+			return uint64(le.Uint16(b)), true
+		default:
+			return uint64(b[0]), true
+		}
+	}
 	var buf [8]byte
 	if !c.rdSlow(addr, buf[:size]) {
 		return 0, false
@@ -206,8 +266,7 @@ func (c *CPU) rdSlow(addr uint64, b []byte) bool {
 			buf = p.buf
 		}
 		copy(b, buf.b[off:])
-		e := &c.rtlb[pn&(tlbSize-1)]
-		e.pn, e.buf = pn, buf
+		c.fillR(pn, buf)
 		return true
 	}
 	end := addr + uint64(len(b))
@@ -235,9 +294,7 @@ func (c *CPU) rdSlow(addr uint64, b []byte) bool {
 		n := copy(b[i:], buf.b[off:])
 		i += n
 		if !c.watchOn {
-			e := &c.rtlb[(a>>12)&(tlbSize-1)]
-			e.pn = a >> 12
-			e.buf = buf
+			c.fillR(a>>12, buf)
 		}
 	}
 	return true
@@ -258,10 +315,9 @@ func (c *CPU) wrSlow(addr uint64, b []byte) bool {
 		p := m.writable(pn, prot)
 		c.syncPage(before, pn)
 		copy(p.buf.b[off:], b)
-		i := pn & (tlbSize - 1)
-		c.wtlb[i] = tlbEntry{pn: pn, buf: p.buf}
+		c.fillW(pn, p.buf)
 		if prot&ProtRead != 0 {
-			c.rtlb[i] = tlbEntry{pn: pn, buf: p.buf}
+			c.fillR(pn, p.buf)
 		}
 		return true
 	}
@@ -289,13 +345,9 @@ func (c *CPU) wrSlow(addr uint64, b []byte) bool {
 		n := copy(p.buf.b[off:], b[i:])
 		i += n
 		if !c.watchOn {
-			e := &c.wtlb[(a>>12)&(tlbSize-1)]
-			e.pn = a >> 12
-			e.buf = p.buf
+			c.fillW(a>>12, p.buf)
 			if prot&ProtRead != 0 {
-				r := &c.rtlb[(a>>12)&(tlbSize-1)]
-				r.pn = a >> 12
-				r.buf = p.buf
+				c.fillR(a>>12, p.buf)
 			}
 		}
 	}

@@ -19,7 +19,14 @@ type tlbEntry struct {
 	buf *pageBuf
 }
 
-const tlbSize = 1024
+// tlbSize is the number of entries of each of the read and write TLBs
+// (direct-mapped by page number): enough for 32 MiB, so that array walks
+// and pointer chases over a few tens of MiB hit after their first pass.
+const tlbSize = 8192
+
+// tlbLogSize bounds the log of filled TLB slots that lets a flush clear only
+// those (a flush after every mmap must not cost a sweep of both TLBs).
+const tlbLogSize = 1024
 
 // CPU is one hardware thread: the architectural register state of an amd64
 // core in user mode, plus caches. It is not safe for concurrent use.
@@ -58,6 +65,8 @@ type CPU struct {
 
 	// Caches, not architectural state.
 	rtlb, wtlb [tlbSize]tlbEntry
+	tlbLog     [tlbLogSize]uint16 // slots filled since the last flush
+	tlbLogN    int                // entries in tlbLog; > tlbLogSize: too many, sweep
 	tlbGen     uint64
 	invSeq     uint64 // Mem.invSeq the TLB is current with
 	fetchPN    uint64
@@ -81,6 +90,7 @@ func NewCPU(mem *Memory) *CPU {
 	c := &CPU{Mem: mem, rflags: 0x202}
 	c.ResetFPU()
 	c.fetchPN = ^uint64(0)
+	c.tlbLogN = tlbLogSize + 1 // the first flush sweeps the zero-valued TLBs
 	return c
 }
 
@@ -451,6 +461,7 @@ func (c *CPU) Clone(mem *Memory) *CPU {
 	n.fpr = c.fpr
 	n.ftop, n.ftag, n.fcw, n.fsw, n.fop, n.fip, n.fdp = c.ftop, c.ftag, c.fcw, c.fsw, c.fop, c.fip, c.fdp
 	n.fetchPN = ^uint64(0)
+	n.tlbLogN = tlbLogSize + 1
 	return n
 }
 
