@@ -709,3 +709,84 @@ func classifyX87(op x87TransOp, c x87Case, got, want x87Image) (string, float64)
 	}
 	return "host off", maxErr
 }
+
+// TestX87TransUnmasked checks the unmasked response of a transcendental:
+// like every x87 instruction here, it faults (ExitFPE at the instruction)
+// before changing the register stack or the status word.
+func TestX87TransUnmasked(t *testing.T) {
+	code := []byte{
+		0x41, 0xd9, 0x2f, // fldcw [r15]
+		0xd9, 0xe8, // fld1
+		0xd9, 0xfe, // fsin
+		0xcc, // int3
+	}
+	for _, tc := range []struct {
+		name string
+		fcw  uint16
+		want ExitReason
+	}{
+		{"masked", 0x37f, ExitBreakpoint},
+		{"precision unmasked", 0x37f &^ fePE, ExitFPE},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newX87Emulator(code[:len(code)-1])
+			rec := make([]byte, 64)
+			binary.LittleEndian.PutUint16(rec, tc.fcw)
+			e.c.fninit()
+			_, ex := e.run(rec)
+			if ex.Reason != tc.want {
+				t.Fatalf("exit %v, want %v", ex.Reason, tc.want)
+			}
+			st0 := e.c.fpr[e.c.phys(0)]
+			if tc.want == ExitFPE {
+				if e.c.RIP != diffCode+5 || st0 != f80One || e.c.fsw&fePE != 0 || e.c.ftop != 7 {
+					t.Errorf("after the fault: rip=%#x st0=%04x:%016x fsw=%#x top=%d, want rip=%#x st0=1 no #P top=7",
+						e.c.RIP, st0.se, st0.mant, e.c.fsw, e.c.ftop, diffCode+5)
+				}
+				return
+			}
+			sin1, _, _, _, _ := fsincos(f80One, 0, true, false)
+			if st0 != sin1 || e.c.fsw&fePE == 0 {
+				t.Errorf("st0=%04x:%016x fsw=%#x, want sin(1) and #P", st0.se, st0.mant, e.c.fsw)
+			}
+		})
+	}
+}
+
+// TestX87TransAnyOperand runs the transcendental kernels on raw random
+// bit patterns (every encoding class, any exponent) in every rounding
+// mode: no panic, and the same answer twice.
+func TestX87TransAnyOperand(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	raw := func() f80 {
+		v := f80{mant: r.Uint64(), se: uint16(r.Uint32())}
+		switch r.Intn(4) {
+		case 0:
+			v.se = v.se&0x8000 | uint16(16383+r.Intn(140)-70)
+		case 1:
+			v.mant |= 1 << 63
+		}
+		return v
+	}
+	n := 5000
+	if testing.Short() {
+		n = 500
+	}
+	for i := 0; i < n; i++ {
+		x, y, rc := raw(), raw(), uint16(r.Intn(4))
+		run := func() [8]f80 {
+			var out [8]f80
+			out[0], _ = f2xm1(x, rc)
+			out[1], _ = fyl2x(x, y, rc)
+			out[2], _ = fyl2xp1(x, y, rc)
+			out[3], _ = fpatan(x, y, rc)
+			out[4], out[5], _, _, _ = fsincos(x, rc, true, true)
+			out[6], _, _ = ftan(x, rc)
+			out[7], _, _, _ = f80Rem(x, y, i&1 == 0)
+			return out
+		}
+		if a, b := run(), run(); a != b {
+			t.Fatalf("x=%04x:%016x y=%04x:%016x rc=%d: results differ between runs: %v, %v", x.se, x.mant, y.se, y.mant, rc, a, b)
+		}
+	}
+}
