@@ -499,6 +499,7 @@ func (e *x87Emulator) run(rec []byte) ([]byte, Exit) {
 
 type x87Tally struct {
 	cases, exact, hostOff, hostC1, fail int
+	nearest, nearestExact               int     // the cases in round to nearest
 	maxHostErr                          float64 // in ulps, over the host-off cases
 	maxC1Dist                           float64 // in ulps: |exact - result| where the host's C1 is wrong
 	examples                            []string
@@ -572,6 +573,12 @@ func TestDiffX87Transcendental(t *testing.T) {
 				continue
 			}
 			cls, herr := classifyX87(op, c, got, want)
+			if c.fcw>>10&3 == 0 {
+				tl.nearest++
+				if cls == "exact" {
+					tl.nearestExact++
+				}
+			}
 			switch cls {
 			case "exact":
 				tl.exact++
@@ -595,8 +602,9 @@ func TestDiffX87Transcendental(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%-14s %6d cases: %6d bit-exact (%.2f%%); host not correctly rounded (ours is): %4d by one ulp (host error up to %.3f ulp), %4d in C1 only (exact value within %.4f ulp of the result); %d other mismatches",
-			op.name, tl.cases, tl.exact, 100*float64(tl.exact)/float64(tl.cases), tl.hostOff, tl.maxHostErr, tl.hostC1, tl.maxC1Dist, tl.fail)
+		t.Logf("%-14s %6d cases: %6d bit-exact (%.2f%%; %.2f%% of the %d in round to nearest); host not correctly rounded (ours is): %4d by one ulp (host error up to %.3f ulp), %4d in C1 only (exact value within %.4f ulp of the result); %d other mismatches",
+			op.name, tl.cases, tl.exact, 100*float64(tl.exact)/float64(tl.cases), 100*float64(tl.nearestExact)/float64(max(tl.nearest, 1)), tl.nearest,
+			tl.hostOff, tl.maxHostErr, tl.hostC1, tl.maxC1Dist, tl.fail)
 		for _, e := range tl.examples {
 			t.Logf("  e.g. %s", e)
 		}
