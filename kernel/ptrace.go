@@ -16,7 +16,10 @@ const (
 	// since its previous PT_PTREC_GETDELTA, encoded by EncodeDelta. data is
 	// the gap of machine.Memory.CollectDelta, 0 to PtrecMaxDeltaGap: 0
 	// reports exactly the bytes that changed, a larger gap merges changed
-	// bytes fewer than gap apart into one range.
+	// bytes fewer than gap apart into one range. addr is a page budget: 0
+	// collects every changed page; n > 0 collects at most n of them, lowest
+	// addresses first, leaves the others for the next call and returns how
+	// many are left (so a debugger fetches a large delta in bounded pieces).
 	PT_PTREC_GETDELTA = abi.PT_FIRSTMACH + 16
 	// PT_PTREC_GETBASES returns fs_base and gs_base of the thread (16 bytes).
 	PT_PTREC_GETBASES = abi.PT_FIRSTMACH + 17
@@ -24,8 +27,12 @@ const (
 	PT_PTREC_ICOUNT = abi.PT_FIRSTMACH + 18
 )
 
-// PtrecMaxDeltaGap is the largest gap PT_PTREC_GETDELTA accepts.
-const PtrecMaxDeltaGap = machine.PageSize
+// PtrecMaxDeltaGap is the largest gap PT_PTREC_GETDELTA accepts, and
+// PtrecMaxDeltaPages the largest page budget.
+const (
+	PtrecMaxDeltaGap   = machine.PageSize
+	PtrecMaxDeltaPages = 1 << 30
+)
 
 // tdbStepSyscall is a ptrec-private td_dbgflags bit: the thread executed a
 // syscall instruction with PSL_T set. amd64's syscall handler clears PSL_T
@@ -901,10 +908,11 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 		}
 		return PtraceResult{}, nil
 	case PT_PTREC_GETDELTA:
-		if r.Data < 0 || r.Data > PtrecMaxDeltaGap {
+		if r.Data < 0 || r.Data > PtrecMaxDeltaGap || r.Addr > PtrecMaxDeltaPages {
 			return PtraceResult{}, abi.EINVAL
 		}
-		return PtraceResult{Out: AppendDelta(r.Buf[:0], p.mem, int(r.Data))}, nil
+		out, left := AppendDeltaMax(r.Buf[:0], p.mem, int(r.Data), int(r.Addr))
+		return PtraceResult{Out: out, Ret: int64(left)}, nil
 	case PT_PTREC_GETBASES:
 		out := r.outBuf(16)
 		putLE64(out, t.cpu.FSBase)
@@ -919,14 +927,23 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 // EncodeDelta collects the memory delta of mem since the previous call, with
 // ranges merged across gaps shorter than gap (machine.Memory.CollectDelta),
 // as a sequence of (addr u64, len u64, bytes).
-func EncodeDelta(mem *machine.Memory, gap int) []byte { return AppendDelta(nil, mem, gap) }
+func EncodeDelta(mem *machine.Memory, gap int) []byte {
+	out, _ := AppendDeltaMax(nil, mem, gap, 0)
+	return out
+}
 
-// AppendDelta is EncodeDelta appending to out.
-func AppendDelta(out []byte, mem *machine.Memory, gap int) []byte {
+// AppendDeltaMax is EncodeDelta appending to out, over at most maxPages of
+// the changed pages (0: all, machine.Memory.CollectDeltaPiecesMax); it
+// returns the delta and how many changed pages are left.
+func AppendDeltaMax(out []byte, mem *machine.Memory, gap, maxPages int) ([]byte, int) {
 	if mem == nil {
-		return out
+		return out, 0
 	}
-	if n := mem.DirtyPages(); n >= 64 && cap(out)-len(out) < n*(machine.PageSize+16) {
+	n := mem.DirtyPages()
+	if maxPages > 0 {
+		n = min(n, maxPages)
+	}
+	if n >= 64 && cap(out)-len(out) < n*(machine.PageSize+16) {
 		// A large delta: size it once rather than grow it by doubling
 		// (most of a page's bytes, one range header per page).
 		out = append(make([]byte, 0, len(out)+n*(machine.PageSize+16)), out...)
@@ -937,7 +954,7 @@ func AppendDelta(out []byte, mem *machine.Memory, gap int) []byte {
 			putLE64(out[hdr+8:], uint64(len(out)-hdr-16))
 		}
 	}
-	mem.CollectDeltaPieces(gap, func(addr uint64, data []byte, start bool) {
+	left := mem.CollectDeltaPiecesMax(gap, maxPages, func(addr uint64, data []byte, start bool) {
 		if start {
 			patch()
 			hdr = len(out)
@@ -947,7 +964,7 @@ func AppendDelta(out []byte, mem *machine.Memory, gap int) []byte {
 		out = append(out, data...)
 	})
 	patch()
-	return out
+	return out, left
 }
 
 // DecodeDelta calls fn for each range of an EncodeDelta encoding; it stops at

@@ -66,6 +66,9 @@ type Options struct {
 	// wall time, so the trace's bytes stay a function of the run.
 	FlushEvents uint64
 	FlushInsns  uint64
+	// DeltaPages is the page budget of each PT_PTREC_GETDELTA (0:
+	// DefaultDeltaPages).
+	DeltaPages int
 }
 
 // Defaults for Options.FlushEvents and Options.FlushInsns.
@@ -79,9 +82,15 @@ const (
 // than a range header (an address and a length) per few bytes.
 const DeltaGap = 16
 
+// DefaultDeltaPages is the default page budget of each PT_PTREC_GETDELTA: a
+// stop whose delta spans more pages fetches it in pieces of at most this
+// many pages, each logged as its request and its own MemDelta event, so the
+// recorder (and replay) never hold a large delta at once.
+const DefaultDeltaPages = 256
+
 // maxDeltaBuf is the largest delta buffer the recorder keeps for the next
-// stop: the common small deltas reuse one buffer, a large one is not held.
-const maxDeltaBuf = 1 << 20
+// request: one piece of DefaultDeltaPages pages fits.
+const maxDeltaBuf = 2 << 20
 
 // Flusher is implemented by sinks that can make everything written so far
 // durable (format.Writer ends its chunk).
@@ -181,22 +190,23 @@ type Session struct {
 	events uint64
 
 	// Events reused by every request and stop (the sink keeps no payload).
-	kreq      kernel.PtraceRequest
-	lwpBuf    [abi.PtraceLwpinfoSize]byte // outputs of the requests at a stop
-	regBuf    [abi.RegSize]byte
-	basesBuf  [16]byte
-	deltaBuf  []byte
-	req       format.Request
-	reqEv     format.Event
-	stop      format.Stop
-	stopEv    format.Event
-	md        format.MemDelta
-	patchBuf  []byte
-	flusher   Flusher // the sink, if it flushes
-	flushEv   uint64  // events since the last flush
-	flushIc   uint64  // instruction count at the last flush
-	flushN    uint64  // events between flushes
-	flushInsn uint64  // instructions between flushes
+	kreq       kernel.PtraceRequest
+	lwpBuf     [abi.PtraceLwpinfoSize]byte // outputs of the requests at a stop
+	regBuf     [abi.RegSize]byte
+	basesBuf   [16]byte
+	deltaBuf   []byte
+	req        format.Request
+	reqEv      format.Event
+	stop       format.Stop
+	stopEv     format.Event
+	md         format.MemDelta
+	patchBuf   []byte
+	flusher    Flusher // the sink, if it flushes
+	flushEv    uint64  // events since the last flush
+	flushIc    uint64  // instruction count at the last flush
+	flushN     uint64  // events between flushes
+	flushInsn  uint64  // instructions between flushes
+	deltaPages int     // page budget of a PT_PTREC_GETDELTA
 }
 
 // Record runs the program to the end, writing the trace to sink (nil: a
@@ -205,7 +215,10 @@ func Record(o Options, sink Sink) (Result, error) {
 	if sink == nil {
 		sink = discard{}
 	}
-	s := &Session{opts: o, sink: sink, flushN: o.FlushEvents, flushInsn: o.FlushInsns}
+	s := &Session{opts: o, sink: sink, flushN: o.FlushEvents, flushInsn: o.FlushInsns, deltaPages: o.DeltaPages}
+	if s.deltaPages <= 0 {
+		s.deltaPages = DefaultDeltaPages
+	}
 	if s.flushN == 0 {
 		s.flushN = DefaultFlushEvents
 	}
@@ -256,9 +269,13 @@ func (s *Session) request(op int, pid int32, addr uint64, data int64, buf []byte
 	*ev = format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &s.req}
 	switch {
 	case op == kernel.PT_PTREC_GETDELTA:
-		// The delta itself is the MemDelta event that follows.
+		// The delta itself is the MemDelta event that follows; the
+		// result is the pages left, or (without a page budget, as
+		// earlier ptrec asked) the delta's length.
 		ev.Request.Out = nil
-		ev.Request.Result = int64(len(res.Out))
+		if addr == 0 {
+			ev.Request.Result = int64(len(res.Out))
+		}
 	case err == nil && op == abi.PT_LWPINFO && data == abi.PtraceLwpinfoSize && len(res.Out) == abi.PtraceLwpinfoSize:
 		// By reference to the stop event that follows (docs/FORMAT.md):
 		// only the bytes the stop does not carry are logged.
@@ -435,26 +452,22 @@ func (s *Session) loop() (Result, error) {
 			return res, fmt.Errorf("record: PT_PTREC_GETBASES: %w", err)
 		}
 		stop.Regs = RegsRecord(regs.Out, bases.Out)
-		delta, err := s.request(kernel.PT_PTREC_GETDELTA, w.Pid, 0, DeltaGap, s.deltaBuf)
+		delta, err := s.delta(w.Pid)
 		if err != nil {
-			return res, fmt.Errorf("record: PT_PTREC_GETDELTA: %w", err)
-		}
-		if cap(delta.Out) <= maxDeltaBuf {
-			s.deltaBuf = delta.Out[:0] // reused by the next stop's delta
+			return res, err
 		}
 		ev.Icount = s.k.Icount()
 		if err := s.Write(ev); err != nil {
 			return res, err
 		}
-		if len(delta.Out) > 0 {
-			md := &s.md
-			md.Ranges = md.Ranges[:0]
-			kernel.DecodeDelta(delta.Out, func(addr uint64, data []byte) {
-				md.Ranges = append(md.Ranges, format.MemRange{Addr: addr, Data: data})
-			})
-			err := s.Write(&format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: w.Pid, Tid: pl.Lwpid, Mem: md})
-			clear(md.Ranges) // keep no guest bytes alive
-			if err != nil {
+		for {
+			if err := s.writeDelta(w.Pid, pl.Lwpid, delta.Out); err != nil {
+				return res, err
+			}
+			if delta.Ret == 0 {
+				break
+			}
+			if delta, err = s.delta(w.Pid); err != nil { // the next piece
 				return res, err
 			}
 		}
@@ -487,6 +500,34 @@ func (s *Session) loop() (Result, error) {
 	}
 	res.Events = s.events
 	return res, s.host.err
+}
+
+// delta asks for (the next piece of) the memory delta of pid.
+func (s *Session) delta(pid int32) (kernel.PtraceResult, error) {
+	d, err := s.request(kernel.PT_PTREC_GETDELTA, pid, uint64(s.deltaPages), DeltaGap, s.deltaBuf)
+	if err != nil {
+		return d, fmt.Errorf("record: PT_PTREC_GETDELTA: %w", err)
+	}
+	if cap(d.Out) <= maxDeltaBuf {
+		s.deltaBuf = d.Out[:0] // reused by the next piece or stop
+	}
+	return d, nil
+}
+
+// writeDelta logs a PT_PTREC_GETDELTA output as a MemDelta event (none
+// for an empty delta).
+func (s *Session) writeDelta(pid, tid int32, out []byte) error {
+	if len(out) == 0 {
+		return nil
+	}
+	md := &s.md
+	md.Ranges = md.Ranges[:0]
+	kernel.DecodeDelta(out, func(addr uint64, data []byte) {
+		md.Ranges = append(md.Ranges, format.MemRange{Addr: addr, Data: data})
+	})
+	err := s.Write(&format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: pid, Tid: tid, Mem: md})
+	clear(md.Ranges) // keep no guest bytes alive
+	return err
 }
 
 // RegsRecord builds a trace register record from struct reg bytes and the

@@ -11,6 +11,7 @@ import (
 	"ptrec/kernel"
 	"ptrec/kernel/abi"
 	"ptrec/kernel/hostos"
+	"ptrec/machine"
 	"ptrec/record"
 	"ptrec/replay"
 )
@@ -260,5 +261,54 @@ func TestRecordIsDeterministic(t *testing.T) {
 	a, b := rec(), rec()
 	if !bytes.Equal(a, b) {
 		t.Errorf("two recordings of timerand with the same seed differ (%d and %d bytes)", len(a), len(b))
+	}
+}
+
+// TestLargeDeltaInPieces records a guest that writes 64 KiB (16 pages)
+// between stops with a page budget of 3: the recorder fetches each delta in
+// pieces of at most 3 pages (each its request and its MemDelta event), and
+// replay verifies every piece.
+func TestLargeDeltaInPieces(t *testing.T) {
+	const budget = 3
+	rec := recordGuest(t, record.Options{DeltaPages: budget}, "spin.musl", "mem", "1")
+	rd, err := format.NewReader(bytes.NewReader(rec.trace), int64(len(rec.trace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var more, deltas, total int
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case ev.Kind == format.KindRequest && ev.Request.Op == kernel.PT_PTREC_GETDELTA:
+			if ev.Request.Addr != budget {
+				t.Fatalf("PT_PTREC_GETDELTA with page budget %d, want %d", ev.Request.Addr, budget)
+			}
+			if ev.Request.Result > 0 {
+				more++
+			}
+		case ev.Kind == format.KindMemDelta:
+			deltas++
+			n := 0
+			for _, r := range ev.Mem.Ranges {
+				n += len(r.Data)
+			}
+			if n > budget*machine.PageSize {
+				t.Errorf("a memdelta of %d bytes, more than %d pages", n, budget)
+			}
+			total += n
+		}
+	}
+	if more < 16*5 || total < 1<<20 {
+		t.Errorf("%d pieces with more to come, %d memdelta events, %d bytes; want 1 MiB in pieces of 3 pages", more, deltas, total)
+	}
+	out, res := replayTrace(t, rec.trace)
+	if out != rec.stdout || res.Status != rec.res.Status || res.Icount != rec.res.Icount {
+		t.Errorf("replay = (%q, %#x, %d insns), want (%q, %#x, %d)", out, res.Status, res.Icount, rec.stdout, rec.res.Status, rec.res.Icount)
 	}
 }

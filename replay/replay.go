@@ -369,7 +369,10 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			out, ret := got.Out, got.Ret
 			if q.Op == kernel.PT_PTREC_GETDELTA {
 				l.lastDelta = got.Out
-				out, ret = nil, int64(len(got.Out))
+				out = nil
+				if q.Addr == 0 { // no page budget: the result logged is the length
+					ret = int64(len(got.Out))
+				}
 			}
 			if errno == 0 && q.Errno == 0 && ret == q.Result && byReference(q, out) {
 				// Compared byte for byte at the stop event it refers to.
