@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -234,6 +235,9 @@ func TestRecordIsDeterministic(t *testing.T) {
 	// stdout goes to /dev/null in both runs: a fresh output file would have
 	// its own inode and times, which the guest may fstat (real host
 	// metadata, not covered by the seed).
+	// /dev/null's times change whenever any process on the host uses it:
+	// both runs see the metadata the first run saw.
+	stats := &sameStats{seen: map[string]kernel.HostReply{}}
 	rec := func() []byte {
 		devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 		if err != nil {
@@ -242,7 +246,7 @@ func TestRecordIsDeterministic(t *testing.T) {
 		defer devnull.Close()
 		o := record.Options{
 			Path: filepath.Join(repoRoot, "testdata/bin", "timerand.musl"), Argv: []string{"timerand.musl"},
-			Envp: []string{"PATH=/bin", "LANG=C"}, Host: hostos.NewFixed(hostos.New(devnull, devnull, devnull), 1),
+			Envp: []string{"PATH=/bin", "LANG=C"}, Host: stats.wrap(hostos.NewFixed(hostos.New(devnull, devnull, devnull), 1)),
 			Facts: kernel.HostFacts{Sysname: "Linux", Machine: "x86_64", Cwd: "/", HostPid: 4242},
 		}
 		var buf bytes.Buffer
@@ -311,4 +315,32 @@ func TestLargeDeltaInPieces(t *testing.T) {
 	if out != rec.stdout || res.Status != rec.res.Status || res.Icount != rec.res.Icount {
 		t.Errorf("replay = (%q, %#x, %d insns), want (%q, %#x, %d)", out, res.Status, res.Icount, rec.stdout, rec.res.Status, rec.res.Icount)
 	}
+}
+
+// sameStats makes the file metadata a host reports the same in every run:
+// each stat-like call gets the reply its first occurrence got.
+type sameStats struct {
+	seen map[string]kernel.HostReply
+}
+
+type sameStatsHost struct {
+	s    *sameStats
+	real kernel.Host
+}
+
+func (s *sameStats) wrap(h kernel.Host) kernel.Host { return sameStatsHost{s, h} }
+
+func (h sameStatsHost) Call(c *kernel.HostCall) kernel.HostReply {
+	switch c.Op {
+	case kernel.HostStat, kernel.HostFstat, kernel.HostStatx, kernel.HostStatfs:
+	default:
+		return h.real.Call(c)
+	}
+	key := fmt.Sprint(c.Op, c.Path, c.Handle, c.Args)
+	if r, ok := h.s.seen[key]; ok {
+		return r
+	}
+	r := h.real.Call(c)
+	h.s.seen[key] = r
+	return r
 }
