@@ -98,16 +98,18 @@ type lockstepProg struct {
 // costs 25-45 us, so this takes 4-5 minutes; -lockstep.long runs every
 // program to its end (about 10 minutes and more).
 var lockstepProgs = []lockstepProg{
-	{bin: "fp.musl", ci: 1000000},
-	{bin: "fp.glibc", ci: 1000000},
-	{bin: "sysio.glibc", ci: 1000000},
-	{bin: "sysio.musl"}, // 1.28M
-	{bin: "threads.musl", ci: 750000},
-	{bin: "threads.glibc", ci: 750000},
-	{bin: "go/goroutines", ci: 750000},
-	{bin: "go/gcheavy", ci: 750000},
-	{bin: "bench_hash.musl", args: []string{"20"}, ci: 750000},
-	{bin: "bench_fp.musl", args: []string{"20"}, ci: 750000},
+	{bin: "fp.musl", ci: 750000},
+	{bin: "fp.glibc", ci: 750000},
+	{bin: "sysio.glibc", ci: 500000},
+	{bin: "idioms.musl", long: []string{"4"}},  // 1.42M
+	{bin: "idioms.glibc", long: []string{"4"}}, // 1.19M
+	{bin: "sysio.musl"},                        // 1.28M
+	{bin: "threads.musl", ci: 600000},
+	{bin: "threads.glibc", ci: 600000},
+	{bin: "go/goroutines", ci: 500000},
+	{bin: "go/gcheavy", ci: 500000},
+	{bin: "bench_hash.musl", args: []string{"20"}, ci: 400000},
+	{bin: "bench_fp.musl", args: []string{"20"}, ci: 400000},
 	{bin: "bench_mem.musl", args: []string{"1"}, ci: 500000},
 	{bin: "go/hello", args: []string{"one", "exit=3"}, stdin: "echoargs.in"}, // 0.4M
 	{bin: "go/spawner"},                                                      // 0.33M
