@@ -277,6 +277,7 @@ func (ls *lockstep) nativeWait(th *lsThread, delivered, poll bool) lsStep {
 				return lsFault
 			}
 			// Sent to the thread: deliver it with the next step.
+			ls.memCheck(fmt.Sprintf("before signal %d to thread %d (insn %d)", s, th.tid, ls.icount))
 			sig = s
 			delivered = true
 		}
@@ -826,6 +827,7 @@ func (ls *lockstep) fault(th *lsThread, before *lsState, code []byte) {
 		ls.report(th, before, code, []string{fmt.Sprintf("page fault address: native %#x machine %#x", th.info.Addr, ex.Addr)})
 	}
 	ls.icount++ // compared: the fault
+	ls.memCheck(fmt.Sprintf("before signal %d to thread %d (insn %d)", th.sig, th.tid, ls.icount))
 	switch ls.nativeStep(th, th.sig, false) {
 	case lsHandler:
 		ls.events++
@@ -839,25 +841,29 @@ func (ls *lockstep) fault(th *lsThread, before *lsState, code []byte) {
 	}
 }
 
+// memCheck reports where the writable memory of the two sides differs
+// (and copies the native pages in). It runs where they must be equal:
+// before a syscall, and before a signal is delivered (else a wrong store of
+// the machine would be overwritten unseen by the copy of the frame).
+func (ls *lockstep) memCheck(where string) {
+	below := uint64(0)
+	for _, t := range ls.threads {
+		if t.tid == ls.pid && !t.gone {
+			below = t.nregs.Rsp - 128 - (1 << 16) // the main stack below the red zone is dead
+		}
+	}
+	for _, d := range ls.syncWritable(true, below) {
+		if len(ls.memMism) < lsMaxReports {
+			ls.memMism = append(ls.memMism, where+": "+d)
+		}
+	}
+}
+
 // syscallBefore runs before th's native syscall nr: both memories must be
 // equal, and rseq is made to fail natively as it does in ptrec's kernel.
 func (ls *lockstep) syscallBefore(th *lsThread, nr uint64) {
 	ls.prof.pt(phOther)
-	var lead *lsThread
-	for _, t := range ls.threads {
-		if t.tid == ls.pid {
-			lead = t
-		}
-	}
-	below := uint64(0)
-	if lead != nil && !lead.gone {
-		below = lead.nregs.Rsp - 128 - (1 << 16)
-	}
-	for _, d := range ls.syncWritable(true, below) {
-		if len(ls.memMism) < lsMaxReports {
-			ls.memMism = append(ls.memMism, fmt.Sprintf("before syscall %d of thread %d (insn %d): %s", nr, th.tid, ls.icount, d))
-		}
-	}
+	ls.memCheck(fmt.Sprintf("before syscall %d of thread %d (insn %d)", nr, th.tid, ls.icount))
 	if nr == 334 {
 		// rseq: the host kernel would write the rseq area at any return
 		// to user mode; make the native call fail with ENOSYS as the
