@@ -378,6 +378,19 @@ func x87ExactOps() []x87TransOp {
 		{name: "fxtract", asm: "fxtract", gen: any2},
 		{name: "frndint", asm: "frndint", gen: any2},
 		{name: "fsqrt", asm: "fsqrt", gen: any2},
+		{name: "fadd", asm: "fadd st, st(1)", gen: any2},
+		{name: "fsub", asm: "fsub st, st(1)", gen: any2},
+		{name: "fmul", asm: "fmul st, st(1)", gen: any2},
+		{name: "fdiv", asm: "fdiv st, st(1)", gen: any2},
+		{name: "fcom", asm: "fcom st(1)", gen: any2},
+		{name: "fucom", asm: "fucom st(1)", gen: any2},
+		{name: "fcomi", asm: "fcomi st, st(1); setc al; setz ah; setp cl; mov [r15+200], ax; mov [r15+202], cl", gen: any2},
+		{name: "fucomi", asm: "fucomi st, st(1); setc al; setz ah; setp cl; mov [r15+200], ax; mov [r15+202], cl", gen: any2},
+		{name: "ftst", asm: "ftst", gen: any2},
+		{name: "fxam", asm: "fxam", gen: any2},
+		{name: "fst m64", asm: "fst qword ptr [r15+200]; fld qword ptr [r15+200]", gen: any2},
+		{name: "fst m32", asm: "fst dword ptr [r15+200]; fld dword ptr [r15+200]", gen: any2},
+		{name: "fistp m64", asm: "fistp qword ptr [r15+200]; fild qword ptr [r15+200]", gen: any2},
 	}
 }
 

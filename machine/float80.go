@@ -218,6 +218,10 @@ func propagateNaN(a, b f80) (f80, uint16) {
 }
 
 func f80Add(a, b f80, sub bool, pc, rc uint16) (f80, uint16) {
+	// An unsupported operand is invalid even next to a NaN.
+	if a.isUnsupported() || b.isUnsupported() {
+		return f80Indefinite, feIE
+	}
 	if sub {
 		b = b.chs()
 	}
@@ -226,9 +230,6 @@ func f80Add(a, b f80, sub bool, pc, rc uint16) (f80, uint16) {
 			b = b.chs()
 		}
 		return propagateNaN(a, b)
-	}
-	if a.isUnsupported() || b.isUnsupported() {
-		return f80Indefinite, feIE
 	}
 	var exc uint16
 	if a.isDenormal() || b.isDenormal() {
@@ -308,11 +309,12 @@ func f80Normalize(a f80, pc, rc uint16) (f80, uint16) {
 }
 
 func f80Mul(a, b f80, pc, rc uint16) (f80, uint16) {
-	if a.isNaN() || b.isNaN() {
-		return propagateNaN(a, b)
-	}
+	// An unsupported operand is invalid even next to a NaN.
 	if a.isUnsupported() || b.isUnsupported() {
 		return f80Indefinite, feIE
+	}
+	if a.isNaN() || b.isNaN() {
+		return propagateNaN(a, b)
 	}
 	var exc uint16
 	if a.isDenormal() || b.isDenormal() {
@@ -341,11 +343,12 @@ func f80Mul(a, b f80, pc, rc uint16) (f80, uint16) {
 }
 
 func f80Div(a, b f80, pc, rc uint16) (f80, uint16) {
-	if a.isNaN() || b.isNaN() {
-		return propagateNaN(a, b)
-	}
+	// An unsupported operand is invalid even next to a NaN.
 	if a.isUnsupported() || b.isUnsupported() {
 		return f80Indefinite, feIE
+	}
+	if a.isNaN() || b.isNaN() {
+		return propagateNaN(a, b)
 	}
 	var exc uint16
 	if a.isDenormal() || b.isDenormal() {
@@ -609,23 +612,23 @@ func (a f80) toFloat(prec, ebits int, rc uint16) (uint64, uint16) {
 		sign = 1 << (prec - 1 + ebits)
 	}
 	switch {
+	case a.isUnsupported():
+		// The indefinite: a negative quiet NaN.
+		return 1<<(prec-1+ebits) | uint64(maxE)<<(prec-1) | 1<<(prec-2), feIE
 	case a.isNaN():
 		var exc uint16
 		if a.isSNaN() {
 			exc = feIE
 		}
 		return sign | uint64(maxE)<<(prec-1) | 1<<(prec-2) | (a.mant<<1)>>(64-(prec-1)), exc
-	case a.isUnsupported():
-		return sign | uint64(maxE)<<(prec-1) | 1<<(prec-2), feIE
 	case a.isInf():
 		return sign | uint64(maxE)<<(prec-1), 0
 	case a.isZero():
 		return sign, 0
 	}
+	// No #D for a denormal source: FST reports only #IA, #U, #O, #P
+	// (SDM FST/FSTP), as the hardware does.
 	var exc uint16
-	if a.isDenormal() {
-		exc = feDE
-	}
 	neg, e, m := a.unpack()
 	be, mm, e2 := roundPack(neg, e, m, 0, prec, bias, maxE, rc)
 	exc |= e2

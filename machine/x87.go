@@ -333,6 +333,9 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		if r == 2 && (!unordered || a.isSNaN() || b.isSNaN() || a.isUnsupported() || b.isUnsupported()) {
 			exc |= feIE
 		}
+		if r != 2 && (a.isDenormal() || b.isDenormal()) {
+			exc |= feDE
+		}
 		if c.funmasked(exc) {
 			return fail()
 		}
@@ -361,8 +364,11 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		b := c.st(si, &exc)
 		r := f80Cmp(a, b)
 		unordered := op == x86asm.FUCOMI || op == x86asm.FUCOMIP
-		if r == 2 && (!unordered || a.isSNaN() || b.isSNaN()) {
+		if r == 2 && (!unordered || a.isSNaN() || b.isSNaN() || a.isUnsupported() || b.isUnsupported()) {
 			exc |= feIE
+		}
+		if r != 2 && (a.isDenormal() || b.isDenormal()) {
+			exc |= feDE
 		}
 		if c.funmasked(exc) {
 			return fail()
