@@ -287,8 +287,12 @@ func (ls *lockstep) nativeWait(th *lsThread, delivered, poll bool) lsStep {
 	}
 }
 
-// newThread registers the thread a clone of th created. The new thread
-// starts in a SIGSTOP stop; its machine CPU is made when th's clone returns.
+// newThread registers the thread a clone of th created (at th's clone
+// event, before th's syscall returns). The new thread waits in its first
+// stop (a SIGSTOP, suppressed when it is first stepped) at the instruction
+// after the syscall, with its own stack and TLS: its machine CPU takes its
+// registers from there. A clone that is not a thread of the process runs
+// untraced.
 func (ls *lockstep) newThread(th *lsThread) {
 	msg, err := unix.PtraceGetEventMsg(th.tid)
 	if err != nil {
