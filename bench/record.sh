@@ -3,11 +3,12 @@
 #
 #   bench/record.sh [REPEAT]
 #
-# For a CPU-bound and a syscall-heavy workload (testdata/bin/spin.musl) it
-# times `ptrec run` (emulation, no trace) and `ptrec record` (default
-# --stops=syscall) and prints their ratio, then the trace bytes per syscall
-# stop and per MB of guest memory written, from `ptrec info --json`. Each
-# time is the best of REPEAT runs (default 3). Writer throughput in
+# For a CPU-bound, a syscall-heavy and a memory-writing workload
+# (testdata/bin/spin.musl) it measures `ptrec run` (emulation, no trace) and
+# `ptrec record` (default --stops=syscall: one stop per syscall) in CPU
+# seconds (GNU time user+sys, the best of REPEAT runs, default 3) and peak
+# RSS, prints their ratio, then the trace bytes per syscall stop and per MB
+# of guest memory written, from `ptrec info --json`. Writer throughput in
 # events/s comes from `go test -bench Writer ./format`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,29 +18,32 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/ptrec" ./cmd/ptrec
 spin=$PWD/testdata/bin/spin.musl
 
-best() { # best wall time in seconds of "$@" over $repeat runs
-  local b=""
+# best "user+sys CPU seconds, peak RSS KiB" of "$@" over $repeat runs (GNU
+# time; CPU time is less sensitive than wall time to other load).
+best() {
+  local b="" rss=0
   for _ in $(seq "$repeat"); do
-    local s e
-    s=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || true
-    e=$(date +%s.%N)
-    b=$(echo "$s $e ${b:-1e9}" | awk '{d=$2-$1; print (d<$3)?d:$3}')
+    /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$@" >/dev/null 2>&1 || true
+    read -r u s m <"$tmp/time"
+    b=$(awk -v u="$u" -v s="$s" -v b="${b:-1e9}" 'BEGIN{d=u+s; print (d<b)?d:b}')
+    rss=$(( m > rss ? m : rss ))
   done
-  echo "$b"
+  echo "$b $rss"
 }
 
-printf '%-22s %10s %10s %8s %12s %14s\n' workload run_s record_s ratio trace_bytes bytes/stop
+printf '%-22s %8s %8s %8s %10s %10s %12s %12s\n' workload run_s rec_s ratio run_MiB rec_MiB trace_bytes bytes/stop
 for w in "cpu 30000000" "sys 200000" "mem 64"; do
   # shellcheck disable=SC2086
-  run=$(best "$tmp/ptrec" run -- "$spin" $w)
+  read -r run runrss < <(best "$tmp/ptrec" run -- "$spin" $w)
   # shellcheck disable=SC2086
-  rec=$(best "$tmp/ptrec" record --seed 1 -o "$tmp/t.ptrec" -- "$spin" $w)
+  read -r rec recrss < <(best "$tmp/ptrec" record --seed 1 -o "$tmp/t.ptrec" -- "$spin" $w)
   info=$("$tmp/ptrec" info --json "$tmp/t.ptrec")
   bytes=$(echo "$info" | sed -n 's/^  "bytes": \([0-9]*\),/\1/p')
   sys=$(echo "$info" | sed -n 's/^  "syscalls": \([0-9]*\),/\1/p')
-  per=$(awk -v b="$bytes" -v s="$sys" 'BEGIN{ if (s>0) printf "%.1f", b/(2*s); else print "-" }')
-  printf '%-22s %10.3f %10.3f %8.3f %12d %14s\n' "spin $w" "$run" "$rec" "$(awk -v r="$run" -v c="$rec" 'BEGIN{print c/r}')" "$bytes" "$per"
+  per=$(awk -v b="$bytes" -v s="$sys" 'BEGIN{ if (s>0) printf "%.1f", b/s; else print "-" }')
+  printf '%-22s %8.3f %8.3f %8.3f %10.1f %10.1f %12d %12s\n' "spin $w" "$run" "$rec" \
+    "$(awk -v r="$run" -v c="$rec" 'BEGIN{print (r>0)?c/r:0}')" "$(awk -v k="$runrss" 'BEGIN{print k/1024}')" \
+    "$(awk -v k="$recrss" 'BEGIN{print k/1024}')" "$bytes" "$per"
 done
-echo "(bytes/stop: trace bytes / (2 × syscalls), entry and exit stops; for 'mem 64' divide trace_bytes by 64 for bytes per MB written)"
+echo "(CPU seconds, best of $repeat; bytes/stop: trace bytes / syscalls, one stop per syscall under --stops=syscall; for 'mem 64' divide trace_bytes by 64 for bytes per MB written)"
 go test -run '^$' -bench 'Writer' -benchtime 2x ./format | grep -E 'Benchmark|ok' || true
