@@ -391,6 +391,15 @@ func x87ExactOps() []x87TransOp {
 		{name: "fst m64", asm: "fst qword ptr [r15+200]; fld qword ptr [r15+200]", gen: any2},
 		{name: "fst m32", asm: "fst dword ptr [r15+200]; fld dword ptr [r15+200]", gen: any2},
 		{name: "fistp m64", asm: "fistp qword ptr [r15+200]; fild qword ptr [r15+200]", gen: any2},
+		{name: "fistp m32", asm: "fistp dword ptr [r15+200]; fild dword ptr [r15+200]", gen: any2},
+		{name: "fistp m16", asm: "fistp word ptr [r15+200]; fild word ptr [r15+200]", gen: any2},
+		{name: "fisttp m64", asm: "fisttp qword ptr [r15+200]; fild qword ptr [r15+200]", gen: any2},
+		{name: "fbstp", asm: "fbstp tbyte ptr [r15+200]; fbld tbyte ptr [r15+200]", gen: any2},
+		{name: "fsubr", asm: "fsubr st, st(1)", gen: any2},
+		{name: "fdivr", asm: "fdivr st, st(1)", gen: any2},
+		{name: "faddp", asm: "faddp st(1), st", gen: any2},
+		{name: "fchs/fabs", asm: "fchs; fxch; fabs", gen: any2},
+		{name: "fstp m80", asm: "fstp tbyte ptr [r15+200]; fld tbyte ptr [r15+200]", gen: any2},
 	}
 }
 

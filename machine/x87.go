@@ -560,16 +560,17 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		a := c.st(0, &exc)
 		var b [10]byte
 		r, e := a.toInt(8, rc)
-		exc |= e
 		v := int64(r)
 		neg := a.neg()
 		if v < 0 {
 			v = -v
 		}
 		if e&feIE != 0 || v > 999999999999999999 {
+			// Invalid, and then not also inexact (as the hardware).
 			exc |= feIE
 			b = [10]byte{0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff} // packed BCD indefinite
 		} else {
+			exc |= e
 			for i := 0; i < 9; i++ {
 				b[i] = byte(v%10) | byte(v/10%10)<<4
 				v /= 100
