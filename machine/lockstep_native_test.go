@@ -414,7 +414,8 @@ func (ls *lockstep) syncAll(th *lsThread) {
 // opcode except the integer ones listed. For an instruction it says false
 // for, the native FP state is not fetched; the machine's is still compared
 // with the last native image after every instruction (so a machine that
-// changes FP state there is caught at once).
+// changes FP state there is caught at once). TestLockstepTouchesFP checks
+// the classification against x86asm's operands for every opcode.
 func lsTouchesFP(op []byte) bool {
 	if len(op) == 0 {
 		return true
