@@ -161,6 +161,17 @@ func (c *CPU) execVEX(in *dinst, next uint64) int {
 		}
 		if in.op-opVEXFirst == vxShiftX {
 			b1 = b0 // one count for both lanes
+			r0, r1 := vshift(op, a0, b0[0]), vshift(op, a1, b1[0])
+			c.vset(dst.reg, r0, r1, l256)
+			break
+		}
+		if !hasImm {
+			// Integer and logic ops: pure functions of the lanes.
+			if r0, ok := vecLanes(op, a0, b0); ok {
+				r1, _ := vecLanes(op, a1, b1)
+				c.vset(dst.reg, r0, r1, l256)
+				break
+			}
 		}
 		mx := c.mxcsr
 		r0, st := c.sse(in, next, op, xmmArg, a0, xmmArg, b0, in.imm, hasImm)
