@@ -13,10 +13,16 @@ import (
 // withXSAVE runs f as on a CPU that advertises XSAVE.
 func withXSAVE(t *testing.T, f func()) {
 	t.Helper()
-	old := xsaveOn
-	xsaveOn = true
-	defer func() { xsaveOn = old }()
+	defer setXSAVE(true)()
 	f()
+}
+
+// setXSAVE makes the kernel act as on a CPU that does (or does not)
+// advertise XSAVE, and returns the function that undoes it.
+func setXSAVE(on bool) func() {
+	old := xsaveOn
+	xsaveOn = on
+	return func() { xsaveOn = old }
 }
 
 func TestPtraceXstate(t *testing.T) {
@@ -95,6 +101,7 @@ func TestPtraceXstate(t *testing.T) {
 			}
 		}
 	})
+	defer setXSAVE(false)()
 	if _, err := req(abi.PT_SETXSTATE, 64, make([]byte, 64)); !errors.Is(err, abi.EOPNOTSUPP) {
 		t.Errorf("PT_SETXSTATE without XSAVE = %v, want EOPNOTSUPP", err)
 	}
