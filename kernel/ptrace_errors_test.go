@@ -26,6 +26,7 @@ func stoppedTraced(t *testing.T) (*Kernel, *Process, *Process) {
 // the seed's order of checks (lookup, P_WEXIT, p_cansee, p_candebug,
 // P_SYSTEM, the permission switch, the request).
 func TestPtraceErrorPaths(t *testing.T) {
+	defer setXSAVE(false)() // the cases include xstate requests on a CPU without XSAVE
 	type env struct {
 		k             *Kernel
 		tracer, child *Process
