@@ -63,6 +63,7 @@ func spawnTraced(t *testing.T) (*Kernel, *Process, *Process) {
 }
 
 func TestPtraceErrors(t *testing.T) {
+	defer setXSAVE(false)() // the cases include xstate requests on a CPU without XSAVE
 	k, tracer, child := spawnTraced(t)
 	other := k.NewTracerProcess("other")
 	req := func(caller *Process, op int, pid int32, data int64) error {
