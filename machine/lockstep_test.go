@@ -236,11 +236,6 @@ func (s *lsState) fromCPU(c *CPU) {
 	machineYMM(c, &s.ymmh)
 }
 
-func setNativeRegs(r *unix.PtraceRegs, g *[16]uint64) {
-	r.Rax, r.Rcx, r.Rdx, r.Rbx, r.Rsp, r.Rbp, r.Rsi, r.Rdi = g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
-	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]
-}
-
 // flagsCompared are the RFLAGS bits compared: the arithmetic flags, DF, and
 // AC/ID. TF is the tracer's, RF is set by the host's debug-trap handling.
 const flagsCompared = FlagCF | FlagPF | FlagAF | FlagZF | FlagSF | FlagOF | FlagDF | FlagAC | FlagID
