@@ -269,7 +269,11 @@ func (k *Kernel) RunUntil(done func() bool) error {
 func (k *Kernel) pickThread() *Thread {
 	for len(k.runq) > 0 {
 		t := k.runq[0]
-		k.runq = k.runq[1:]
+		// Shift down rather than slice off the front, so the queue's
+		// array is reused and setRunnable does not allocate.
+		n := copy(k.runq, k.runq[1:])
+		k.runq[n] = nil
+		k.runq = k.runq[:n]
 		if t.canRun() {
 			return t
 		}
