@@ -97,7 +97,8 @@ const (
 	kImulRR
 	kImulRRI
 	kMulR
-	kSSE // an SSE2 form with a fast path (fastsse.go), else the general executor
+	kSSE  // an SSE2 form with a fast path (fastsse.go), else the general executor
+	kDivR // div r32/r64
 
 	// Two-operand ALU forms with their flags (4/8).
 	kAddRR
@@ -336,6 +337,10 @@ func classify(d *dinst) {
 	case x86asm.MUL:
 		if d.narg == 1 && a0.kind == akReg && a0.size == 8 {
 			d.kind = kMulR
+		}
+	case x86asm.DIV:
+		if d.narg == 1 && reg(a0) {
+			d.kind = kDivR
 		}
 	default:
 		classifySSE(d)

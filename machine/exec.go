@@ -28,10 +28,10 @@ var panicOnBug = false
 func (c *CPU) eaFast(in *dinst) uint64 {
 	a := uint64(in.disp)
 	if in.base >= 0 {
-		a += c.Regs[in.base]
+		a += c.Regs[in.base&15]
 	}
 	if in.index >= 0 {
-		a += c.Regs[in.index] << in.scale
+		a += c.Regs[in.index&15] << (in.scale & 3)
 	}
 	return a
 }

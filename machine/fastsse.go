@@ -51,6 +51,16 @@ const (
 	sseMovToX   // movq xmm, r64; movd xmm, r32
 	sseMovFromX // movq r64, xmm; movd r32, xmm
 	sseMovQX    // movq xmm, xmm
+	ssePaddD
+	ssePaddQ
+	ssePsubD
+	ssePsubQ
+	ssePunpckLDQ // punpckldq, unpcklps
+	ssePunpckHDQ // punpckhdq, unpckhps
+	sseUnpckhQ   // punpckhqdq, unpckhpd
+	ssePcmpeqB
+	ssePcmpeqD
+	ssePmovmskB // pmovmskb r, xmm
 )
 
 // classifySSE marks the forms of d that have a fast path as kSSE.
@@ -138,6 +148,34 @@ func classifySSE(d *dinst) {
 	case x86asm.UNPCKLPD, x86asm.PUNPCKLQDQ:
 		if x0 && (x1 || m1) {
 			sub = sseUnpcklQ
+		}
+	case x86asm.PADDD, x86asm.PADDQ, x86asm.PSUBD, x86asm.PSUBQ, x86asm.PUNPCKLDQ, x86asm.UNPCKLPS,
+		x86asm.PUNPCKHDQ, x86asm.UNPCKHPS, x86asm.PUNPCKHQDQ, x86asm.UNPCKHPD, x86asm.PCMPEQB, x86asm.PCMPEQD:
+		if x0 && (x1 || m1) {
+			switch x86asm.Op(d.op) {
+			case x86asm.PADDD:
+				sub = ssePaddD
+			case x86asm.PADDQ:
+				sub = ssePaddQ
+			case x86asm.PSUBD:
+				sub = ssePsubD
+			case x86asm.PSUBQ:
+				sub = ssePsubQ
+			case x86asm.PUNPCKLDQ, x86asm.UNPCKLPS:
+				sub = ssePunpckLDQ
+			case x86asm.PUNPCKHDQ, x86asm.UNPCKHPS:
+				sub = ssePunpckHDQ
+			case x86asm.PUNPCKHQDQ, x86asm.UNPCKHPD:
+				sub = sseUnpckhQ
+			case x86asm.PCMPEQB:
+				sub = ssePcmpeqB
+			default:
+				sub = ssePcmpeqD
+			}
+		}
+	case x86asm.PMOVMSKB:
+		if a0.kind == akReg && (a0.size == 4 || a0.size == 8) && x1 {
+			sub = ssePmovmskB
 		}
 	case x86asm.COMISD, x86asm.UCOMISD:
 		if x0 && (x1 || m1) {
@@ -310,7 +348,8 @@ func (c *CPU) sseFast(in *dinst) bool {
 			return false
 		}
 		c.wr8(a+8, v[1])
-	case sseXor, sseAnd, sseAndn, sseOr, sseUnpcklQ:
+	case sseXor, sseAnd, sseAndn, sseOr, sseUnpcklQ, ssePaddD, ssePaddQ, ssePsubD, ssePsubQ,
+		ssePunpckLDQ, ssePunpckHDQ, sseUnpckhQ, ssePcmpeqB, ssePcmpeqD:
 		b, ok := c.src128(in, s)
 		if !ok {
 			return false
@@ -325,8 +364,26 @@ func (c *CPU) sseFast(in *dinst) bool {
 			a = vec{^a[0] & b[0], ^a[1] & b[1]}
 		case sseOr:
 			a = vec{a[0] | b[0], a[1] | b[1]}
-		default:
+		case sseUnpcklQ:
 			a = vec{a[0], b[0]}
+		case sseUnpckhQ:
+			a = vec{a[1], b[1]}
+		case ssePaddQ:
+			a = vec{a[0] + b[0], a[1] + b[1]}
+		case ssePsubQ:
+			a = vec{a[0] - b[0], a[1] - b[1]}
+		case ssePaddD:
+			a = vec{add32x2(a[0], b[0]), add32x2(a[1], b[1])}
+		case ssePsubD:
+			a = vec{sub32x2(a[0], b[0]), sub32x2(a[1], b[1])}
+		case ssePunpckLDQ:
+			a = vec{a[0]&0xffffffff | b[0]<<32, a[0]>>32 | b[0]>>32<<32}
+		case ssePunpckHDQ:
+			a = vec{a[1]&0xffffffff | b[1]<<32, a[1]>>32 | b[1]>>32<<32}
+		case ssePcmpeqB:
+			a = vec{eqMask(a[0]^b[0], 8), eqMask(a[1]^b[1], 8)}
+		default:
+			a = vec{eqMask(a[0]^b[0], 32), eqMask(a[1]^b[1], 32)}
 		}
 		c.xmm[d] = a
 	case sseComiSD:
@@ -380,6 +437,9 @@ func (c *CPU) sseFast(in *dinst) bool {
 			}
 			c.Regs[d] = uint64(uint32(int32(t)))
 		}
+	case ssePmovmskB:
+		v := c.xmm[s]
+		c.Regs[d] = movmskB(v[0]) | movmskB(v[1])<<8
 	case sseMovToX:
 		c.xmm[d] = vec{c.Regs[s] & sizeMask[in.args[1].size], 0}
 	case sseMovFromX:
@@ -388,6 +448,37 @@ func (c *CPU) sseFast(in *dinst) bool {
 		return false
 	}
 	return true
+}
+
+// add32x2 adds the two 32-bit lanes of a and b.
+func add32x2(a, b uint64) uint64 {
+	return uint64(uint32(a)+uint32(b)) | uint64(uint32(a>>32)+uint32(b>>32))<<32
+}
+
+func sub32x2(a, b uint64) uint64 {
+	return uint64(uint32(a)-uint32(b)) | uint64(uint32(a>>32)-uint32(b>>32))<<32
+}
+
+// eqMask returns, for each w-bit lane of x, all ones if it is zero, else
+// zero.
+func eqMask(x uint64, w uint) uint64 {
+	var r uint64
+	m := uint64(1)<<w - 1
+	for i := uint(0); i < 64; i += w {
+		if x>>i&m == 0 {
+			r |= m << i
+		}
+	}
+	return r
+}
+
+// movmskB gathers the top bits of the 8 bytes of v.
+func movmskB(v uint64) uint64 {
+	var r uint64
+	for i := uint(0); i < 8; i++ {
+		r |= v >> (8*i + 7) & 1 << i
+	}
+	return r
 }
 
 // src128 reads the 128-bit source of a legacy SSE instruction: register s

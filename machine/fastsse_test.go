@@ -26,6 +26,9 @@ func TestSSEFastMatchesGeneral(t *testing.T) {
 		"f2480f2ac1", "f20f2ac1", // cvtsi2sd xmm0, rcx / ecx
 		"f2480f2cc1", "f20f2cc1", // cvttsd2si rax, xmm1 / eax
 		"66480f6ec1", "660f6ec1", "66480f7ec1", "660f7ec1", "f30f7ec1", // movq/movd to and from xmm, movq xmm, xmm
+		"660ffec1", "660fd4c1", "660ffac1", "660ffbc1", "660ffe03", // paddd paddq psubd psubq
+		"660f62c1", "0f14c1", "660f6ac1", "0f15c1", "660f6dc1", "660f15c1", "660f6a03", // unpack
+		"660f74c1", "660f76c1", "660f7403", "660fd7c1", "66480fd7c1", // pcmpeqb pcmpeqd pmovmskb
 	}
 	vals := []uint64{
 		0, 1 << 63, // zeros
@@ -62,6 +65,9 @@ func TestSSEFastMatchesGeneral(t *testing.T) {
 				rcx = uint64(rng.Int63n(1<<60)) - 1<<59
 			}
 			x0, x1 := vec{pick(), pick()}, vec{pick(), pick()}
+			if rng.Intn(3) == 0 { // equal lanes, for the compares
+				x1[rng.Intn(2)] = x0[rng.Intn(2)] ^ uint64(rng.Intn(2))<<(8*rng.Intn(8))
+			}
 			var mem [32]byte
 			for j := 0; j < 4; j++ {
 				le.PutUint64(mem[8*j:], pick())

@@ -108,7 +108,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			switch in.kind {
 			case kNop:
 			case kMovRR:
-				c.Regs[in.args[0].reg&15] = c.Regs[in.args[1].reg&15] & (^uint64(0) >> in.sh)
+				c.Regs[in.args[0].reg&15] = c.Regs[in.args[1].reg&15] & (^uint64(0) >> (in.sh & 63))
 			case kMovRI:
 				c.Regs[in.args[0].reg&15] = in.imm
 			case kLea:
@@ -117,9 +117,9 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					a += c.Regs[in.base&15]
 				}
 				if in.index >= 0 {
-					a += c.Regs[in.index&15] << in.scale
+					a += c.Regs[in.index&15] << (in.scale & 3)
 				}
-				c.Regs[in.args[0].reg&15] = a & (^uint64(0) >> in.sh)
+				c.Regs[in.args[0].reg&15] = a & (^uint64(0) >> (in.sh & 63))
 			case kMovRM64:
 				a := c.eaFast(in)
 				v, ok := c.rd8(a)
@@ -176,7 +176,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind == kAddRR {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				c.Regs[d] = (a + b) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (a + b) & (^uint64(0) >> (in.sh & 63))
 				c.fk, c.fsh, c.fa, c.fb = fkAdd, in.sh, a, b
 			case kSubRR, kSubRI:
 				d := in.args[0].reg & 15
@@ -184,7 +184,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind == kSubRR {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				c.Regs[d] = (a - b) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (a - b) & (^uint64(0) >> (in.sh & 63))
 				c.fk, c.fsh, c.fa, c.fb = fkSub, in.sh, a, b
 			case kCmpRR, kCmpRI:
 				a, b := c.Regs[in.args[0].reg&15], in.imm
@@ -198,7 +198,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind == kAndRR {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				r := c.Regs[d] & b & (^uint64(0) >> in.sh)
+				r := c.Regs[d] & b & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fr = fkLogic, in.sh, r
 			case kOrRR, kOrRI:
@@ -207,7 +207,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind == kOrRR {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				r := (c.Regs[d] | b) & (^uint64(0) >> in.sh)
+				r := (c.Regs[d] | b) & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fr = fkLogic, in.sh, r
 			case kXorRR, kXorRI:
@@ -216,7 +216,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind == kXorRR {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				r := (c.Regs[d] ^ b) & (^uint64(0) >> in.sh)
+				r := (c.Regs[d] ^ b) & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fr = fkLogic, in.sh, r
 			case kTestRR, kTestRI:
@@ -227,60 +227,60 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.fk, c.fsh, c.fr = fkLogic, in.sh, c.Regs[in.args[0].reg&15]&b
 			case kShlRI:
 				d := in.args[0].reg & 15
-				a := c.Regs[d] & (^uint64(0) >> in.sh)
-				r := a << in.imm & (^uint64(0) >> in.sh)
+				a := c.Regs[d] & (^uint64(0) >> (in.sh & 63))
+				r := a << (in.imm & 63) & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fa, c.fb, c.fr = fkShl, in.sh, a, in.imm, r
 			case kShrRI:
 				d := in.args[0].reg & 15
-				a := c.Regs[d] & (^uint64(0) >> in.sh)
-				r := a >> in.imm
+				a := c.Regs[d] & (^uint64(0) >> (in.sh & 63))
+				r := a >> (in.imm & 63)
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fa, c.fb, c.fr = fkShr, in.sh, a, in.imm, r
 			case kSarRI:
 				d := in.args[0].reg & 15
-				a := c.Regs[d] & (^uint64(0) >> in.sh)
-				r := uint64(int64(a<<in.sh)>>in.sh>>in.imm) & (^uint64(0) >> in.sh)
+				a := c.Regs[d] & (^uint64(0) >> (in.sh & 63))
+				r := uint64(int64(a<<(in.sh&63))>>(in.sh&63)>>(in.imm&63)) & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fa, c.fb, c.fr = fkSar, in.sh, a, in.imm, r
 
 			// The same with their flags dead.
 			case kAddRRn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] + c.Regs[in.args[1].reg&15]) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] + c.Regs[in.args[1].reg&15]) & (^uint64(0) >> (in.sh & 63))
 			case kAddRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] + in.imm) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] + in.imm) & (^uint64(0) >> (in.sh & 63))
 			case kSubRRn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] - c.Regs[in.args[1].reg&15]) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] - c.Regs[in.args[1].reg&15]) & (^uint64(0) >> (in.sh & 63))
 			case kAndRRn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = c.Regs[d] & c.Regs[in.args[1].reg&15] & (^uint64(0) >> in.sh)
+				c.Regs[d] = c.Regs[d] & c.Regs[in.args[1].reg&15] & (^uint64(0) >> (in.sh & 63))
 			case kAndRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = c.Regs[d] & in.imm & (^uint64(0) >> in.sh)
+				c.Regs[d] = c.Regs[d] & in.imm & (^uint64(0) >> (in.sh & 63))
 			case kOrRRn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] | c.Regs[in.args[1].reg&15]) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] | c.Regs[in.args[1].reg&15]) & (^uint64(0) >> (in.sh & 63))
 			case kOrRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] | in.imm) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] | in.imm) & (^uint64(0) >> (in.sh & 63))
 			case kXorRRn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] ^ c.Regs[in.args[1].reg&15]) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] ^ c.Regs[in.args[1].reg&15]) & (^uint64(0) >> (in.sh & 63))
 			case kXorRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] ^ in.imm) & (^uint64(0) >> in.sh)
+				c.Regs[d] = (c.Regs[d] ^ in.imm) & (^uint64(0) >> (in.sh & 63))
 			case kShlRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = c.Regs[d] << in.imm & (^uint64(0) >> in.sh)
+				c.Regs[d] = c.Regs[d] << (in.imm & 63) & (^uint64(0) >> (in.sh & 63))
 			case kShrRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = (c.Regs[d] & (^uint64(0) >> in.sh)) >> in.imm
+				c.Regs[d] = (c.Regs[d] & (^uint64(0) >> (in.sh & 63))) >> (in.imm & 63)
 			case kSarRIn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = uint64(int64(c.Regs[d]<<in.sh)>>in.sh>>in.imm) & (^uint64(0) >> in.sh)
+				c.Regs[d] = uint64(int64(c.Regs[d]<<(in.sh&63))>>(in.sh&63)>>(in.imm&63)) & (^uint64(0) >> (in.sh & 63))
 			case kRotRn:
 				d := in.args[0].reg & 15
 				cnt := in.imm
@@ -297,9 +297,9 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 			case kImulRRn:
 				d := in.args[0].reg & 15
-				c.Regs[d] = c.Regs[d] * c.Regs[in.args[1].reg&15] & (^uint64(0) >> in.sh)
+				c.Regs[d] = c.Regs[d] * c.Regs[in.args[1].reg&15] & (^uint64(0) >> (in.sh & 63))
 			case kImulRRIn:
-				c.Regs[in.args[0].reg&15] = c.Regs[in.args[1].reg&15] * in.imm & (^uint64(0) >> in.sh)
+				c.Regs[in.args[0].reg&15] = c.Regs[in.args[1].reg&15] * in.imm & (^uint64(0) >> (in.sh & 63))
 
 			// Fused with the jcc that ends the block.
 			case kCmpRRJ, kCmpRIJ, kSubRRJ, kSubRIJ:
@@ -309,10 +309,10 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					b = c.Regs[in.args[1].reg&15]
 				}
 				if in.kind >= kSubRRJ {
-					c.Regs[d] = (a - b) & (^uint64(0) >> in.sh)
+					c.Regs[d] = (a - b) & (^uint64(0) >> (in.sh & 63))
 				}
 				c.fk, c.fsh, c.fa, c.fb = fkSub, in.sh, a, b
-				t, ok := subCond(in.cc, a<<in.sh, b<<in.sh)
+				t, ok := subCond(in.cc, a<<(in.sh&63), b<<(in.sh&63))
 				if !ok {
 					t = c.cond(in.cc)
 				}
@@ -326,12 +326,12 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind != kTestRIJ {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				r := c.Regs[d] & b & (^uint64(0) >> in.sh)
+				r := c.Regs[d] & b & (^uint64(0) >> (in.sh & 63))
 				if in.kind == kAndRRJ {
 					c.Regs[d] = r
 				}
 				c.fk, c.fsh, c.fr = fkLogic, in.sh, r
-				t, ok := logicCond(in.cc, r<<in.sh)
+				t, ok := logicCond(in.cc, r<<(in.sh&63))
 				if !ok {
 					t = c.cond(in.cc)
 				}
@@ -342,7 +342,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			case kAddRIJ:
 				d := in.args[0].reg & 15
 				a := c.Regs[d]
-				r := (a + in.imm) & (^uint64(0) >> in.sh)
+				r := (a + in.imm) & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fa, c.fb = fkAdd, in.sh, a, in.imm
 				if c.cond(in.cc) {
@@ -357,7 +357,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				if in.kind == kDecRJ {
 					fk, b = fkDec, ^uint64(0)
 				}
-				r := (a + b) & (^uint64(0) >> in.sh)
+				r := (a + b) & (^uint64(0) >> (in.sh & 63))
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fa, c.fb, c.fr, c.fcf = fk, in.sh, a, 1, r, cf
 				var t bool
@@ -515,6 +515,24 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				hi, lo := bits.Mul64(c.Regs[RAX], c.Regs[in.args[0].reg&15])
 				c.Regs[RAX], c.Regs[RDX] = lo, hi
 				c.fk, c.fsh, c.fr, c.fcf = fkMul, 0, lo, hi != 0
+			case kDivR:
+				v := c.Regs[in.args[0].reg&15]
+				if in.sh == 0 {
+					hi := c.Regs[RDX]
+					if v == 0 || hi >= v {
+						c.pend = Exit{Reason: ExitDE}
+						return c.fault(in, i)
+					}
+					c.Regs[RAX], c.Regs[RDX] = bits.Div64(hi, c.Regs[RAX], v)
+				} else {
+					v &= 0xffffffff
+					n := c.Regs[RDX]<<32 | c.Regs[RAX]&0xffffffff
+					if v == 0 || n/v > 0xffffffff {
+						c.pend = Exit{Reason: ExitDE}
+						return c.fault(in, i)
+					}
+					c.Regs[RAX], c.Regs[RDX] = n/v, n%v
+				}
 			default:
 				if in.kind == kSSE && c.sseFast(in) {
 					break
