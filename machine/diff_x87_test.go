@@ -826,3 +826,31 @@ func TestX87TransAnyOperand(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkX87Transcendental measures one evaluation of each kernel on a
+// typical operand (they allocate: math/big).
+func BenchmarkX87Transcendental(b *testing.B) {
+	x := f80{mant: 0xc142e67a6a717d24, se: 0x3ffd}   // 0.377
+	y := f80{mant: 0xa142e67a6a717d24, se: 0x4002}   // 10.08
+	big := f80{mant: 0xc142e67a6a717d24, se: 0x403a} // 2^59-ish, reduced
+	for _, bc := range []struct {
+		name string
+		f    func()
+	}{
+		{"f2xm1", func() { f2xm1(x, 0) }},
+		{"fyl2x", func() { fyl2x(y, x, 0) }},
+		{"fyl2xp1", func() { fyl2xp1(x, y, 0) }},
+		{"fpatan", func() { fpatan(y, x, 0) }},
+		{"fsin", func() { fsincos(x, 0, true, false) }},
+		{"fsin_2^59", func() { fsincos(big, 0, true, false) }},
+		{"fsincos", func() { fsincos(x, 0, true, true) }},
+		{"fptan", func() { ftan(x, 0) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				bc.f()
+			}
+		})
+	}
+}
