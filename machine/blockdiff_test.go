@@ -97,9 +97,9 @@ func TestBlockVsStepPrograms(t *testing.T) {
 		name string
 		max  uint64
 	}{
-		{"bench_hash.musl", 3_000_000},
-		{"bench_fp.musl", 2_000_000},
-		{"bench_mem.musl", 2_000_000},
+		{"bench_hash.musl", 1_000_000},
+		{"bench_fp.musl", 1_000_000},
+		{"bench_mem.musl", 1_000_000},
 		{"strops.asm", 0},
 		{"bitops.asm", 0},
 		{"atomics.asm", 0},
