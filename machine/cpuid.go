@@ -6,8 +6,8 @@ package machine
 // (vex_test.go), but advertising AVX needs the rest of the system ready;
 // see AVXAdvertised.
 const (
-	advertiseAVX = false
-	advertiseBMI = false
+	advertiseAVX = true
+	advertiseBMI = true
 )
 
 // AVXAdvertised reports whether CPUID advertises XSAVE, OSXSAVE and AVX:
