@@ -20,13 +20,14 @@ type tlbEntry struct {
 }
 
 // tlbSize is the number of entries of each of the read and write TLBs
-// (direct-mapped by page number): enough for 32 MiB, so that array walks
-// and pointer chases over a few tens of MiB hit after their first pass.
-const tlbSize = 8192
+// (direct-mapped by page number). It is kept small because a CPU is cloned
+// with every replay checkpoint and reverse step: 8192 entries made reverse
+// execution thirty times slower.
+const tlbSize = 1024
 
 // tlbLogSize bounds the log of filled TLB slots that lets a flush clear only
-// those (a flush after every mmap must not cost a sweep of both TLBs).
-const tlbLogSize = 1024
+// those (a flush after every mmap need not sweep both TLBs).
+const tlbLogSize = 256
 
 // CPU is one hardware thread: the architectural register state of an amd64
 // core in user mode, plus caches. It is not safe for concurrent use.
