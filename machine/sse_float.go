@@ -104,13 +104,17 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		if nanA || nanB {
 			return b, mxIE
 		}
+		var exc uint32
+		if isDenormal(a, dbl) || isDenormal(b, dbl) {
+			exc = mxDE
+		}
 		if x == 0 && y == 0 {
-			return b, 0
+			return b, exc
 		}
 		if (k == fMin && x < y) || (k == fMax && x > y) {
-			return a, 0
+			return a, exc
 		}
-		return b, 0
+		return b, exc
 	}
 	var exc uint32
 	if snan {
@@ -171,6 +175,11 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 					xs, ss = x*0x1p540*0x1p540, s*0x1p540*0x1p540
 				}
 				e = sgn(math.FMA(-ss, y, xs)) * sgn(y)
+			} else if math.Abs(x) < 0x1p-969 {
+				// A tiny dividend: its residual would underflow. The
+				// quotient is at most 2^105 here, so scaling by 2^600
+				// cannot overflow.
+				e = sgn(math.FMA(-s*0x1p600, y, x*0x1p600)) * sgn(y)
 			} else {
 				e = sgn(math.FMA(-s, y, x)) * sgn(y)
 			}
@@ -178,10 +187,24 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 	case fSqrt:
 		s = math.Sqrt(y)
 		if !math.IsNaN(s) && !math.IsInf(s, 0) {
-			e = sgn(math.FMA(-s, s, y))
+			if y != 0 && math.Abs(y) < 0x1p-968 {
+				// The residual of a tiny operand underflows: scale by an
+				// even power of two (exact), whose root scales exactly.
+				ys := y * 0x1p108
+				ss := s * 0x1p54
+				e = sgn(math.FMA(-ss, ss, ys))
+			} else {
+				e = sgn(math.FMA(-s, s, y))
+			}
 		}
 	}
+	if exc&mxZE != 0 {
+		exc &^= mxDE // #Z takes precedence over a denormal operand
+	}
 	if math.IsNaN(s) {
+		// An invalid operation reports #I alone: it takes precedence over
+		// a denormal operand (sqrt of a negative denormal).
+		exc &^= mxDE
 		if dbl {
 			return defNaN64, exc | mxIE
 		}
@@ -199,6 +222,9 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		if e != 0 {
 			exc |= mxPE
 			s = round64(s, e, rc)
+			if math.IsInf(s, 0) {
+				exc |= mxOE // rounded away from the largest finite value
+			}
 			if math.Abs(s) < 0x1p-1022 || math.Abs(s) == 0x1p-1022 && e != 0 && isTinyBefore(s, e) {
 				exc |= mxUE
 			}
@@ -219,6 +245,9 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 	if e != 0 {
 		exc |= mxPE
 		f = round32(f, e, rc)
+		if math.IsInf(float64(f), 0) {
+			exc |= mxOE // rounded away from the largest finite value
+		}
 		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(s) < 0x1p-126 {
 			exc |= mxUE
 		}
@@ -445,6 +474,8 @@ func fcmp(p uint64, a, b uint64, dbl bool) (bool, uint32) {
 	var exc uint32
 	if snan || (un && (p&3 == 1 || p&3 == 2)) {
 		exc = mxIE
+	} else if !un && (isDenormal(a, dbl) || isDenormal(b, dbl)) {
+		exc = mxDE
 	}
 	var r bool
 	switch p & 7 {
@@ -546,7 +577,10 @@ func f64to32(b uint64, rc uint32) (uint32, uint32) {
 	s := math.Float64frombits(b)
 	f := float32(s)
 	var exc uint32
-	if math.IsInf(float64(f), 0) && !math.IsInf(s, 0) {
+	if math.IsInf(s, 0) {
+		return math.Float32bits(f), 0
+	}
+	if math.IsInf(float64(f), 0) {
 		exc = mxOE | mxPE
 		if rc == 3 || (rc == 1 && f > 0) || (rc == 2 && f < 0) {
 			f = float32(math.Copysign(math.MaxFloat32, s))
@@ -559,6 +593,9 @@ func f64to32(b uint64, rc uint32) (uint32, uint32) {
 	if d := s - float64(f); d != 0 {
 		exc |= mxPE
 		f = round32(f, sgn(d), rc)
+		if math.IsInf(float64(f), 0) {
+			exc |= mxOE // rounded away from the largest finite value
+		}
 		if math.Abs(float64(f)) < 0x1p-126 {
 			exc |= mxUE
 		}
@@ -574,7 +611,11 @@ func f32to64(b uint32) (uint64, uint32) {
 		}
 		return uint64(b>>31)<<63 | 0x7ff8000000000000 | uint64(b&0x3fffff)<<29, exc
 	}
-	return math.Float64bits(float64(math.Float32frombits(b))), 0
+	var exc uint32
+	if isDenormal(uint64(b), false) {
+		exc = mxDE
+	}
+	return math.Float64bits(float64(math.Float32frombits(b))), exc
 }
 
 func (c *CPU) vecCvt(in *dinst, next uint64) int {
