@@ -133,6 +133,7 @@ type Thread struct {
 	stopSig   int32 // the signal a stopSignal stop reported
 
 	sc        syscallArgs // td_dbgsa: current syscall (valid when inSyscall)
+	scArgs    [6]uint64   // the handler's copy of sc.args (kept here so it does not escape per call)
 	inSyscall bool
 	phase     phase
 

@@ -79,8 +79,8 @@ func (k *Kernel) dispatch(t *Thread) sysResult {
 	if e.fn == nil {
 		return sysResult{ret: -int64(k.unimplemented(t, nr))}
 	}
-	args := t.sc.args
-	ret, err := e.fn(k, t, &args)
+	t.scArgs = t.sc.args
+	ret, err := e.fn(k, t, &t.scArgs)
 	switch {
 	case err == nil:
 		return sysResult{ret: int64(ret)}
