@@ -310,3 +310,44 @@ func TestEarlyEndReplays(t *testing.T) {
 		t.Errorf("replay of an interrupted trace: exit %d, stderr %q; want 137 (the guest was killed)", rep.code, rep.stderr)
 	}
 }
+
+// TestStopPolicies records echoargs under every --stops policy: each replays
+// with the recorded output, entry-and-exit stops twice per syscall where the
+// default stops once, and an unknown policy is a usage error.
+func TestStopPolicies(t *testing.T) {
+	prog, stdin := echoargsSetup(t)
+	stops := map[string]int{}
+	for _, policy := range []string{"syscall", "syscall-entry-exit", "signal", "step"} {
+		t.Run(policy, func(t *testing.T) {
+			trace := filepath.Join(t.TempDir(), "t.ptrec")
+			rec := runIn(t, goldenDir, stdin, ptrecBin, "record", "--stops", policy, "-o", trace, "--", prog, "one", "exit=3")
+			if rec.code != 3 {
+				t.Fatalf("record exit = %d, want 3 (stderr %q)", rec.code, rec.stderr)
+			}
+			rep := runIn(t, t.TempDir(), "", ptrecBin, "replay", trace)
+			if rep.stdout != rec.stdout || rep.code != rec.code {
+				t.Errorf("replay = (%q, %d), want (%q, %d); stderr %q", rep.stdout, rep.code, rec.stdout, rec.code, rep.stderr)
+			}
+			info := runIn(t, "", "", ptrecBin, "info", "--json", trace)
+			var st struct {
+				Stops string         `json:"stops"`
+				Kinds map[string]int `json:"kinds"`
+			}
+			if err := json.Unmarshal([]byte(info.stdout), &st); err != nil {
+				t.Fatalf("info --json: %v\n%s", err, info.stdout)
+			}
+			if st.Stops != policy {
+				t.Errorf("info says stops %q, want %q", st.Stops, policy)
+			}
+			stops[policy] = st.Kinds["stop"]
+		})
+	}
+	sc, both, sig, step := stops["syscall"], stops["syscall-entry-exit"], stops["signal"], stops["step"]
+	if !(sig < sc && sc < both && both < 2*sc+4 && both > 2*sc-8 && step > both) {
+		t.Errorf("stop counts: signal %d, syscall %d, syscall-entry-exit %d, step %d", sig, sc, both, step)
+	}
+	bad := runIn(t, "", "", ptrecBin, "record", "--stops", "bogus", "--", prog)
+	if bad.code != 2 || !strings.Contains(bad.stderr, "--stops") {
+		t.Errorf("--stops bogus: exit %d, stderr %q; want 2 and a line naming --stops", bad.code, bad.stderr)
+	}
+}
