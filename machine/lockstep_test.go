@@ -66,7 +66,7 @@ import (
 // prints the split.
 //
 // The default run compares a fixed budget per program (lockstepProgs; about
-// 10.5 million instructions in all, which the test logs); -short 2500 per
+// 20 million instructions in all, which the test logs); -short 2500 per
 // program; -lockstep.long runs every program to its end with larger work
 // sizes. Programs with known mismatches are listed in lockstepKnown: they
 // run only in the long run, where their mismatches are printed and fail the
@@ -91,26 +91,26 @@ type lockstepProg struct {
 }
 
 // lockstepProgs are the programs compared, the longest first (they run two
-// at a time, one per host CPU). The default run compares about 10.5
+// at a time, one per host CPU). The default run compares about 20
 // million instructions: the short programs whole, the long ones (whole
 // runs of 1.3 to over 20 million instructions) up to their budget ci. On
 // the 2-core CI host (an AMD EPYC VM) the host's single-step round trip
-// costs 25-45 us, so this takes 4-5 minutes; -lockstep.long runs every
+// costs 25-45 us, so this takes 8-9 minutes; -lockstep.long runs every
 // program to its end (about 10 minutes and more).
 var lockstepProgs = []lockstepProg{
-	{bin: "fp.musl", ci: 750000},
-	{bin: "fp.glibc", ci: 750000},
-	{bin: "sysio.glibc", ci: 500000},
+	{bin: "fp.musl", ci: 2000000},
+	{bin: "fp.glibc", ci: 2000000},
+	{bin: "sysio.glibc", ci: 1500000},
 	{bin: "idioms.musl", long: []string{"4"}},  // 1.42M
 	{bin: "idioms.glibc", long: []string{"4"}}, // 1.19M
 	{bin: "sysio.musl"},                        // 1.28M
-	{bin: "threads.musl", ci: 600000},
-	{bin: "threads.glibc", ci: 600000},
-	{bin: "go/goroutines", ci: 500000},
-	{bin: "go/gcheavy", ci: 500000},
-	{bin: "bench_hash.musl", args: []string{"20"}, ci: 400000},
-	{bin: "bench_fp.musl", args: []string{"20"}, ci: 400000},
-	{bin: "bench_mem.musl", args: []string{"1"}, ci: 500000},
+	{bin: "threads.musl", ci: 1400000},
+	{bin: "threads.glibc", ci: 1400000},
+	{bin: "go/goroutines", ci: 1000000},
+	{bin: "go/gcheavy", ci: 1000000},
+	{bin: "bench_hash.musl", args: []string{"20"}, ci: 1800000},
+	{bin: "bench_fp.musl", args: []string{"20"}, ci: 1500000},
+	{bin: "bench_mem.musl", args: []string{"1"}, ci: 1500000},
 	{bin: "go/hello", args: []string{"one", "exit=3"}, stdin: "echoargs.in"}, // 0.4M
 	{bin: "go/spawner"},                                                      // 0.33M
 	{bin: "bench_sys.musl", args: []string{"1"}},                             // the rest: 10-110k each
