@@ -257,21 +257,7 @@ func runDiff(t *testing.T, snips []snippet, perSnippet int) {
 			input.WriteString(s.line(codes[i]) + "\n")
 		}
 	}
-	inputText := input.String()
-	cmd := exec.Command(runner)
-	cmd.Stdin = strings.NewReader(inputText)
-	out, err := cmd.Output()
-	if err != nil {
-		// Find the snippet that crashed the runner.
-		for n, line := range strings.Split(inputText, "\n") {
-			c := exec.Command(runner)
-			c.Stdin = strings.NewReader(line + "\n")
-			if _, e := c.Output(); e != nil {
-				t.Fatalf("native runner: %v on %q", e, snips[which[n]].asm)
-			}
-		}
-		t.Fatalf("native runner: %v", err)
-	}
+	out := runNative(t, runner, input.String(), snips, which)
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	fails := 0
@@ -321,4 +307,26 @@ func runDiff(t *testing.T, snips []snippet, perSnippet int) {
 	if fails > 40 {
 		t.Errorf("%d failures in all", fails)
 	}
+}
+
+// runNative feeds the input lines (one per case) to the native runner and
+// returns its output; if the runner fails, it finds and names the snippet
+// that crashed it.
+func runNative(t *testing.T, runner, input string, snips []snippet, which []int) []byte {
+	t.Helper()
+	cmd := exec.Command(runner)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.Output()
+	if err == nil {
+		return out
+	}
+	for n, line := range strings.Split(input, "\n") {
+		c := exec.Command(runner)
+		c.Stdin = strings.NewReader(line + "\n")
+		if _, e := c.Output(); e != nil {
+			t.Fatalf("native runner: %v on %q", e, snips[which[n]].asm)
+		}
+	}
+	t.Fatalf("native runner: %v", err)
+	return nil
 }

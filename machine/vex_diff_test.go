@@ -168,20 +168,7 @@ func runAVXDiff(t *testing.T, snips []snippet, perSnippet int) {
 			input.WriteString(s.line(codes[i]) + "\n")
 		}
 	}
-	inputText := input.String()
-	cmd := exec.Command(runner)
-	cmd.Stdin = strings.NewReader(inputText)
-	out, err := cmd.Output()
-	if err != nil {
-		for n, line := range strings.Split(inputText, "\n") {
-			c := exec.Command(runner)
-			c.Stdin = strings.NewReader(line + "\n")
-			if _, e := c.Output(); e != nil {
-				t.Fatalf("native runner: %v on %q", e, snips[which[n]].asm)
-			}
-		}
-		t.Fatalf("native runner: %v", err)
-	}
+	out := runNative(t, runner, input.String(), snips, which)
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	fails, n := 0, 0
