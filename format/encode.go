@@ -212,6 +212,7 @@ type chunkState struct {
 	stop stopFields
 	reqs [reqSlots]reqFields
 	ids  [kindSlots][2]int32 // Pid and Tid of the previous event of each kind but requests
+	sys  Syscall             // 2.1: the previous Syscall record, which the next is encoded against
 }
 
 // stopFields are the fields of a Stop other than its registers.
@@ -309,7 +310,7 @@ func (x *eventEncoder) bytes(p []byte, threshold int) (blob bool) {
 
 func checkEvent(ev *Event) error {
 	set := 0
-	for _, p := range []bool{ev.Request != nil, ev.Stop != nil, ev.Mem != nil, ev.Input != nil, ev.Exit != nil} {
+	for _, p := range []bool{ev.Request != nil, ev.Stop != nil, ev.Mem != nil, ev.Input != nil, ev.Exit != nil, ev.Syscalls != nil} {
 		if p {
 			set++
 		}
@@ -326,6 +327,8 @@ func checkEvent(ev *Event) error {
 		ok = ev.Input != nil
 	case KindExit:
 		ok = ev.Exit != nil
+	case KindSyscalls:
+		ok = ev.Syscalls != nil
 	default:
 		return fmt.Errorf("format: cannot write event of kind %v", ev.Kind)
 	}
@@ -524,6 +527,8 @@ func (x *eventEncoder) encode(ev *Event) {
 	case KindExit:
 		x.e.svarint(int64(ev.Exit.Status))
 		x.e.str(ev.Exit.Reason)
+	case KindSyscalls:
+		x.encodeSyscalls(ev.Syscalls.Records)
 	}
 	n := len(x.e.b) - body
 	if n < 0x80 {
@@ -810,6 +815,78 @@ func (x *eventDecoder) decode(body []byte, ev *Event) string {
 		ev.Input = in
 	case KindExit:
 		ev.Exit = &Exit{Status: d.i32(), Reason: d.str()}
+	case KindSyscalls:
+		ev.Syscalls = &Syscalls{Records: x.decodeSyscalls(&d)}
 	}
 	return d.err
+}
+
+// Syscall records (2.1) are encoded against the previous record of the
+// chunk: the tid, rip, icount, arguments and result as signed differences,
+// the code and flags as they are. A loop of the same syscall costs a few
+// bytes per record before compression.
+func (x *eventEncoder) encodeSyscalls(recs []Syscall) {
+	x.e.uvarint(uint64(len(recs)))
+	p := &x.st.sys
+	for i := range recs {
+		r := &recs[i]
+		x.e.svarint(int64(r.Tid) - int64(p.Tid))
+		x.e.uvarint(uint64(r.Code))
+		x.e.uvarint(uint64(r.Flags))
+		x.e.svarint(int64(r.Icount - p.Icount))
+		x.e.svarint(int64(r.RIP - p.RIP))
+		var mask uint64
+		for j, a := range r.Args {
+			if a != p.Args[j] {
+				mask |= 1 << j
+			}
+		}
+		x.e.uvarint(mask)
+		for j, a := range r.Args {
+			if mask&(1<<j) != 0 {
+				x.e.svarint(int64(a - p.Args[j]))
+			}
+		}
+		x.e.svarint(r.Ret - p.Ret)
+		*p = *r
+	}
+}
+
+// decodeSyscalls reads what encodeSyscalls wrote.
+func (x *eventDecoder) decodeSyscalls(d *dec) []Syscall {
+	n := d.uvarint()
+	if n > uint64(d.left()) { // each record takes several bytes
+		d.fail("syscall count beyond end of record")
+		return nil
+	}
+	recs := make([]Syscall, n)
+	p := &x.st.sys
+	for i := range recs {
+		r := &recs[i]
+		r.Tid = d.i32delta(p.Tid)
+		code := d.uvarint()
+		flags := d.uvarint()
+		if code > 0xffffffff || flags > 0xffffffff {
+			d.fail("syscall code or flags out of range")
+		}
+		r.Code, r.Flags = uint32(code), uint32(flags)
+		r.Icount = p.Icount + uint64(d.svarint())
+		r.RIP = p.RIP + uint64(d.svarint())
+		mask := d.uvarint()
+		if mask >= 1<<6 {
+			d.fail("syscall argument mask out of range")
+		}
+		for j := range r.Args {
+			r.Args[j] = p.Args[j]
+			if mask&(1<<j) != 0 {
+				r.Args[j] += uint64(d.svarint())
+			}
+		}
+		r.Ret = p.Ret + d.svarint()
+		if d.err != "" {
+			return nil
+		}
+		*p = *r
+	}
+	return recs
 }

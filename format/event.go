@@ -13,9 +13,10 @@ const (
 	KindMemDelta Kind = 3 // bytes of guest memory that changed since the previous stop
 	KindInput    Kind = 4 // one call across the Host boundary and its result
 	KindExit     Kind = 5 // the end of the recording: the guest's final status
+	KindSyscalls Kind = 6 // syscalls a process completed since its previous stop, with their results (2.1)
 )
 
-var kindNames = [...]string{"invalid", "request", "stop", "memdelta", "input", "exit"}
+var kindNames = [...]string{"invalid", "request", "stop", "memdelta", "input", "exit", "syscalls"}
 
 // String returns the lower-case name used by `ptrec dump --json`.
 func (k Kind) String() string {
@@ -73,11 +74,12 @@ type Event struct {
 	Pid    int32  // process the event concerns (0 if none)
 	Tid    int32  // thread the event concerns (0 if none)
 
-	Request *Request
-	Stop    *Stop
-	Mem     *MemDelta
-	Input   *Input
-	Exit    *Exit
+	Request  *Request
+	Stop     *Stop
+	Mem      *MemDelta
+	Input    *Input
+	Exit     *Exit
+	Syscalls *Syscalls
 }
 
 // Request is a ptrace request of the recorder: kern_ptrace(req, pid, addr, data).
@@ -130,6 +132,24 @@ type Input struct {
 	Ret    int64   // result value
 	Errno  int32   // 0 or a Linux errno
 	Out    []byte  // bytes returned by the host (read data, file content, stat)
+}
+
+// Syscall is one syscall a process completed, from the kernel's syscall
+// log (the recorder's PT_PTREC_GETSYSLOG).
+type Syscall struct {
+	Tid    int32
+	Code   uint32 // the guest's syscall number
+	Flags  uint32 // kernel.SyscallNoReturn
+	Icount uint64 // global instruction count at the syscall's entry
+	RIP    uint64 // the address after the syscall instruction
+	Args   [6]uint64
+	Ret    int64 // rax after the syscall: the result, or -errno
+}
+
+// Syscalls are the syscalls of a process logged since its previous stop,
+// in the order they completed.
+type Syscalls struct {
+	Records []Syscall
 }
 
 // Exit ends a trace: the initial process's final wait status.

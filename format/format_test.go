@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -362,12 +363,12 @@ func TestVersion(t *testing.T) {
 	if !errors.Is(err, ErrVersion) {
 		t.Fatalf("err = %v", err)
 	}
-	if want := "format: trace version 3.0 is newer than this ptrec supports (2.x)"; err.Error() != want {
+	if want := fmt.Sprintf("format: trace version 3.%d is newer than this ptrec supports (2.x)", MinorVersion); err.Error() != want {
 		t.Fatalf("err = %q, want %q", err, want)
 	}
 	binary.LittleEndian.PutUint16(file[8:], 0)
 	_, err = NewReader(bytes.NewReader(file), int64(len(file)))
-	if want := "format: trace version 0.0 is not supported (this ptrec reads 1.x to 2.x)"; err == nil || err.Error() != want {
+	if want := fmt.Sprintf("format: trace version 0.%d is not supported (this ptrec reads 1.x to 2.x)", MinorVersion); err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
 	// A newer minor version is read.

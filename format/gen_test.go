@@ -55,7 +55,7 @@ func genEvents(seed uint64, n int) []*Event {
 			ic += uint64(rng.IntN(1000))
 		}
 		ev := &Event{Icount: ic, Pid: i32(), Tid: i32()}
-		switch rng.IntN(5) {
+		switch rng.IntN(6) {
 		case 0:
 			ev.Kind = KindRequest
 			ev.Request = &Request{Op: i32(), Pid: i32(), Addr: u64(), Data: i64(), Result: i64(), Errno: i32(), In: bs(), Out: bs()}
@@ -130,6 +130,25 @@ func genEvents(seed uint64, n int) []*Event {
 		case 4:
 			ev.Kind = KindExit
 			ev.Exit = &Exit{Status: i32(), Reason: []string{"exited", "signaled", "", "interrupted"}[rng.IntN(4)]}
+		case 5:
+			ev.Kind = KindSyscalls
+			sc := &Syscalls{Records: []Syscall{}}
+			for j := rng.IntN(8); j > 0; j-- {
+				r := Syscall{Tid: i32(), Code: rng.Uint32() >> rng.IntN(32), Flags: rng.Uint32() >> 31,
+					Icount: u64(), RIP: u64(), Ret: i64()}
+				for a := range r.Args {
+					r.Args[a] = u64()
+				}
+				if last := len(sc.Records) - 1; last >= 0 && rng.IntN(2) == 0 {
+					// A loop of the same syscall, as guests make.
+					p := sc.Records[last]
+					p.Icount += uint64(rng.IntN(50))
+					p.Args[rng.IntN(6)] += uint64(rng.IntN(5))
+					r = p
+				}
+				sc.Records = append(sc.Records, r)
+			}
+			ev.Syscalls = sc
 		}
 		evs = append(evs, ev)
 	}

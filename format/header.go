@@ -6,7 +6,7 @@ package format
 // requests and stops without templates, docs/FORMAT.md).
 const (
 	MajorVersion       = 2
-	MinorVersion       = 0
+	MinorVersion       = 1
 	OldestMajorVersion = 1
 )
 

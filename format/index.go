@@ -2,7 +2,7 @@ package format
 
 // kindSlots is the number of per-kind counters kept in the index: one per
 // kind of this version, slot 0 counting kinds it does not know.
-const kindSlots = int(KindExit) + 1
+const kindSlots = int(KindSyscalls) + 1
 
 func kindSlot(k Kind) int {
 	if int(k) < kindSlots {

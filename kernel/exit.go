@@ -61,6 +61,7 @@ func (k *Kernel) exitProcess(p *Process, status int32) {
 	for _, c := range append([]*Process(nil), p.children...) {
 		if c.traced() && c.pptr == p && !c.zombie {
 			c.flag &^= P_TRACED | P_STOPPED_TRACE | P_STOPPED_SIG
+			c.sclog = nil
 			for _, ct := range c.threads {
 				ct.dbgflags &^= TDB_SUSPEND | TDB_XSIG
 			}

@@ -74,10 +74,11 @@ type Process struct {
 	Pid int32
 
 	flag    ProcFlag
-	stops   uint32 // p_stops: S_* procfs events and S_PT_SCE/SCX
-	step    bool   // p_step: held in stopevent()
-	stype   uint32 // p_stype: the event stopevent() is held at
-	xsig    int32  // p_xsig: signal of the last stop (or exit status while a zombie)
+	stops   uint32      // p_stops: S_* procfs events and S_PT_SCE/SCX
+	sclog   *syscallLog // the syscall log a debugger asked for (syslog.go), or nil
+	step    bool        // p_step: held in stopevent()
+	stype   uint32      // p_stype: the event stopevent() is held at
+	xsig    int32       // p_xsig: signal of the last stop (or exit status while a zombie)
 	xthread *Thread
 	oppid   int32 // p_oppid: original parent while traced
 
@@ -188,9 +189,11 @@ const (
 
 // syscallArgs is the current syscall (FreeBSD's td_sa, shown through td_dbgsa).
 type syscallArgs struct {
-	code uint32
-	narg uint32
-	args [6]uint64
+	code   uint32
+	narg   uint32
+	args   [6]uint64
+	icount uint64 // global instruction count at entry (the syscall log's)
+	rip    uint64 // rip at entry: the address after the syscall instruction
 }
 
 // Kernel returns the kernel the process belongs to.

@@ -254,6 +254,7 @@ func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err
 			}
 			p.oppid = 0
 			p.stops = 0
+			p.sclog = nil // the syscall log is the debugger's
 		}
 		k.ptraceResume(p, td2, req, int32(data))
 		return res, nil
@@ -920,6 +921,8 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 		return PtraceResult{Out: out}, nil
 	case PT_PTREC_ICOUNT:
 		return PtraceResult{Ret: int64(t.cpu.Icount)}, nil
+	case PT_PTREC_SYSLOG, PT_PTREC_GETSYSLOG:
+		return k.syslogPtrace(p, r)
 	}
 	return PtraceResult{}, abi.EINVAL
 }

@@ -105,6 +105,7 @@ func (k *Kernel) handleExit(t *Thread, e machine.Exit) {
 // thread in a syscall (TDB_SCE) and stop for the tracer if asked.
 func (k *Kernel) syscallEnter(t *Thread) {
 	t.fetchArgs()
+	t.sc.icount = k.icount
 	t.inSyscall = true
 	t.dbgflags |= TDB_SCE
 	t.dbgflags &^= TDB_USERWR
@@ -113,7 +114,7 @@ func (k *Kernel) syscallEnter(t *Thread) {
 	if p.stops&S_SCE != 0 {
 		k.stopevent(p, S_SCE, t.sc.narg)
 	}
-	if p.traced() && p.stops&S_PT_SCE != 0 {
+	if p.traced() && (p.stops&S_PT_SCE != 0 || k.syslogEnter(t)) {
 		k.ptracestop(t, abi.SIGTRAP, stopSyscall)
 	}
 }
@@ -123,6 +124,7 @@ func (t *Thread) fetchArgs() {
 	t.sc.code = uint32(r[machine.RAX])
 	t.sc.args = [6]uint64{r[machine.RDI], r[machine.RSI], r[machine.RDX], r[machine.R10], r[machine.R8], r[machine.R9]}
 	t.sc.narg = uint32(abi.SyscallNarg(int(t.sc.code)))
+	t.sc.rip = t.cpu.RIP
 }
 
 // syscallRun runs the handler; a handler that must sleep is re-run when the
@@ -141,6 +143,9 @@ func (k *Kernel) syscallRun(t *Thread) {
 		// exit, or execve that replaced the registers.
 	default:
 		t.cpu.Regs[machine.RAX] = uint64(res.ret)
+	}
+	if t.p.sclog != nil {
+		k.syslogDone(t, res)
 	}
 	t.timedOut = false
 	t.interrupted = false

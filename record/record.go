@@ -21,6 +21,14 @@ import (
 
 // Stop policies.
 const (
+	// StopsSyscallLog (the default) has the kernel log every syscall with
+	// its arguments and result (PT_PTREC_SYSLOG) instead of stopping for
+	// each, and fetches the log (PT_PTREC_GETSYSLOG) at every stop: at
+	// signals, exec, fork, exit and exit_group, and at the entry of the
+	// syscall after every SyslogBatch logged ones. The trace has every
+	// syscall and its result (syscalls events) at a fraction of the cost of
+	// a stop per syscall, as rr's syscall buffering.
+	StopsSyscallLog = "syscall-log"
 	// StopsSyscall stops at every syscall's entry (PT_TO_SCE), at signals,
 	// exec, fork and exit: one stop per syscall. The entry stop has the
 	// syscall code, narg and argument registers, and comes before the
@@ -41,9 +49,12 @@ type Options struct {
 	Path  string // host path of the program
 	Argv  []string
 	Envp  []string
-	Stops string // StopsSyscall (default), StopsSyscallBoth, StopsSignal or StopsStep
-	Host  kernel.Host
-	Facts kernel.HostFacts
+	Stops string // StopsSyscallLog (default), StopsSyscall, StopsSyscallBoth, StopsSignal or StopsStep
+	// SyslogBatch is the number of logged syscalls after which the policy
+	// StopsSyscallLog stops (0: DefaultSyslogBatch).
+	SyslogBatch int
+	Host        kernel.Host
+	Facts       kernel.HostFacts
 	// Untraced runs the program without tracing it (`ptrec run`): no stops,
 	// no trace events but host inputs, and guest debuggers can trace it.
 	Untraced bool
@@ -81,6 +92,10 @@ const (
 // bytes fewer than DeltaGap apart are logged as one range, which costs less
 // than a range header (an address and a length) per few bytes.
 const DeltaGap = 16
+
+// DefaultSyslogBatch is the default Options.SyslogBatch: a stop every 4096
+// syscalls bounds the log (4096 × 88 bytes) and costs little.
+const DefaultSyslogBatch = 4096
 
 // DefaultDeltaPages is the default page budget of each PT_PTREC_GETDELTA: a
 // stop whose delta spans more pages fetches it in pieces of at most this
@@ -142,7 +157,7 @@ func Header(o Options, program string) format.Header {
 
 func stops(o Options) string {
 	if o.Stops == "" {
-		return StopsSyscall
+		return StopsSyscallLog
 	}
 	return o.Stops
 }
@@ -207,6 +222,9 @@ type Session struct {
 	flushN     uint64  // events between flushes
 	flushInsn  uint64  // instructions between flushes
 	deltaPages int     // page budget of a PT_PTREC_GETDELTA
+	syslog     int     // the syscall log's batch, 0 when the policy does not log
+	sysBuf     []byte  // output of PT_PTREC_GETSYSLOG
+	sysEv      format.Syscalls
 }
 
 // Record runs the program to the end, writing the trace to sink (nil: a
@@ -276,6 +294,10 @@ func (s *Session) request(op int, pid int32, addr uint64, data int64, buf []byte
 		if addr == 0 {
 			ev.Request.Result = int64(len(res.Out))
 		}
+	case op == kernel.PT_PTREC_GETSYSLOG:
+		// The records are the syscalls event that follows; the result
+		// is their number.
+		ev.Request.Out = nil
 	case err == nil && op == abi.PT_LWPINFO && data == abi.PtraceLwpinfoSize && len(res.Out) == abi.PtraceLwpinfoSize:
 		// By reference to the stop event that follows (docs/FORMAT.md):
 		// only the bytes the stop does not carry are logged.
@@ -373,6 +395,12 @@ func (s *Session) loop() (Result, error) {
 	o := s.opts
 	resume := abi.PT_TO_SCE
 	switch stops(o) {
+	case StopsSyscallLog:
+		resume = abi.PT_CONTINUE
+		s.syslog = o.SyslogBatch
+		if s.syslog <= 0 {
+			s.syslog = DefaultSyslogBatch
+		}
 	case StopsSyscallBoth:
 		resume = abi.PT_SYSCALL
 	case StopsSignal:
@@ -471,9 +499,21 @@ func (s *Session) loop() (Result, error) {
 				return res, err
 			}
 		}
+		if s.syslog > 0 {
+			if err := s.syscalls(w.Pid); err != nil {
+				return res, err
+			}
+		}
 		if !o.NoFollowFork && (pl.Flags&abi.PL_FLAG_EXEC != 0 || pl.Flags&abi.PL_FLAG_CHILD != 0) {
 			if _, err := s.request(abi.PT_FOLLOW_FORK, w.Pid, 0, 1, nil); err != nil {
 				return res, fmt.Errorf("record: PT_FOLLOW_FORK: %w", err)
+			}
+		}
+		if s.syslog > 0 && pl.Flags&(abi.PL_FLAG_EXEC|abi.PL_FLAG_CHILD) != 0 {
+			// A new tracee (the program, or a child we follow) starts
+			// logging; after an exec this only repeats the request.
+			if _, err := s.request(kernel.PT_PTREC_SYSLOG, w.Pid, 0, int64(s.syslog), nil); err != nil {
+				return res, fmt.Errorf("record: PT_PTREC_SYSLOG: %w", err)
 			}
 		}
 		sig := int64(0)
@@ -512,6 +552,27 @@ func (s *Session) delta(pid int32) (kernel.PtraceResult, error) {
 		s.deltaBuf = d.Out[:0] // reused by the next piece or stop
 	}
 	return d, nil
+}
+
+// syscalls fetches the syscall log of pid and logs it as a syscalls event
+// (none when it is empty).
+func (s *Session) syscalls(pid int32) error {
+	d, err := s.request(kernel.PT_PTREC_GETSYSLOG, pid, 0, 0, s.sysBuf)
+	if err != nil {
+		return fmt.Errorf("record: PT_PTREC_GETSYSLOG: %w", err)
+	}
+	if len(d.Out) == 0 {
+		return nil
+	}
+	if cap(d.Out) <= maxDeltaBuf {
+		s.sysBuf = d.Out[:0]
+	}
+	ev := &s.sysEv
+	ev.Records = ev.Records[:0]
+	kernel.DecodeSyscallLog(d.Out, func(r *kernel.SyscallRecord) {
+		ev.Records = append(ev.Records, format.Syscall{Tid: r.Tid, Code: r.Code, Flags: r.Flags, Icount: r.Icount, RIP: r.RIP, Args: r.Args, Ret: r.Ret})
+	})
+	return s.Write(&format.Event{Kind: format.KindSyscalls, Icount: s.k.Icount(), Pid: pid, Syscalls: ev})
 }
 
 // writeDelta logs a PT_PTREC_GETDELTA output as a MemDelta event (none

@@ -192,7 +192,7 @@ func TestStopPolicies(t *testing.T) {
 }
 
 func TestRecordFlushesPeriodically(t *testing.T) {
-	rec := recordGuest(t, record.Options{FlushEvents: 64}, "spin.musl", "sys", "200")
+	rec := recordGuest(t, record.Options{FlushEvents: 64, Stops: record.StopsSyscall}, "spin.musl", "sys", "200")
 	total := countStops(t, rec.trace).events
 	if rec.stats.Chunks < total/64 {
 		t.Errorf("%d chunks for %d events flushed every 64, want at least %d", rec.stats.Chunks, total, total/64)
@@ -274,7 +274,7 @@ func TestRecordIsDeterministic(t *testing.T) {
 // replay verifies every piece.
 func TestLargeDeltaInPieces(t *testing.T) {
 	const budget = 3
-	rec := recordGuest(t, record.Options{DeltaPages: budget}, "spin.musl", "mem", "1")
+	rec := recordGuest(t, record.Options{DeltaPages: budget, Stops: record.StopsSyscall}, "spin.musl", "mem", "1")
 	rd, err := format.NewReader(bytes.NewReader(rec.trace), int64(len(rec.trace)))
 	if err != nil {
 		t.Fatal(err)

@@ -121,12 +121,13 @@ type Replayer struct {
 // loopState is the tracer loop's state between events: what a checkpoint
 // saves besides the kernel and the stream position.
 type loopState struct {
-	needWait  bool
-	waited    kernel.WaitResult
-	lastDelta []byte
-	refs      stopRefs // requests logged by reference to the next stop
-	res       Result
-	done      bool // the exit event was processed
+	needWait   bool
+	waited     kernel.WaitResult
+	lastDelta  []byte
+	lastSyslog []byte   // the last PT_PTREC_GETSYSLOG output, until its syscalls event
+	refs       stopRefs // requests logged by reference to the next stop
+	res        Result
+	done       bool // the exit event was processed
 }
 
 // replayHost answers the kernel's host calls from the trace.
@@ -355,7 +356,7 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			}
 			req := &r.kreq
 			*req = kernel.PtraceRequest{Op: int(q.Op), Pid: q.Pid, Addr: q.Addr, Data: q.Data, In: q.In}
-			if q.Op != kernel.PT_PTREC_GETDELTA {
+			if q.Op != kernel.PT_PTREC_GETDELTA && q.Op != kernel.PT_PTREC_GETSYSLOG {
 				// The output is compared (or copied into the loop state)
 				// before the next request: one buffer serves them all. A
 				// delta is kept in the loop state until its event.
@@ -373,6 +374,10 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				if q.Addr == 0 { // no page budget: the result logged is the length
 					ret = int64(len(got.Out))
 				}
+			}
+			if q.Op == kernel.PT_PTREC_GETSYSLOG {
+				l.lastSyslog = got.Out // compared at the syscalls event
+				out = nil
 			}
 			if errno == 0 && q.Errno == 0 && ret == q.Result && byReference(q, out) {
 				// Compared byte for byte at the stop event it refers to.
@@ -418,6 +423,9 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			if !bytes.Equal(want, l.lastDelta) {
 				r.diverge(ev, "memory delta", fmt.Sprintf("%d bytes", len(want)), fmt.Sprintf("%d bytes", len(l.lastDelta)))
 			}
+		case format.KindSyscalls:
+			r.checkSyscalls(ev, l.lastSyslog)
+			l.lastSyslog = nil
 		case format.KindExit:
 			if req := l.refs.pending(); req != nil {
 				r.diverge(req, abi.PtraceRequestName(int(req.Request.Op))+" result", "a stop event after it", "the exit event")

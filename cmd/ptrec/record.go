@@ -48,7 +48,7 @@ func newRecordCmd(s streams) *cobra.Command {
 	}
 	addRunFlags(cmd, o)
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "trace file (default ./PROG-N.ptrec)")
-	cmd.Flags().StringVar(&o.stops, "stops", record.StopsSyscall, "where the recorder stops the guest: syscall (entry), syscall-entry-exit (entry and exit: results show in diff), signal or step")
+	cmd.Flags().StringVar(&o.stops, "stops", record.StopsSyscallLog, "where the recorder stops the guest: syscall-log (the kernel logs every syscall with its result; stops at signals, exec, fork, exit and every 4096 syscalls), syscall (every syscall entry), syscall-entry-exit (entry and exit), signal or step")
 	cmd.Flags().BoolVar(&o.followFork, "follow-fork", true, "trace forked children too (turn off to record a guest that debugs its own children)")
 	return cmd
 }
@@ -160,7 +160,7 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 		return &statusError{code: exitTrouble, err: err}
 	}
 	switch o.stops {
-	case record.StopsSyscall, record.StopsSyscallBoth, record.StopsSignal, record.StopsStep:
+	case record.StopsSyscallLog, record.StopsSyscall, record.StopsSyscallBoth, record.StopsSignal, record.StopsStep:
 	default:
 		return &statusError{code: exitTrouble, err: fmt.Errorf("--stops must be syscall, syscall-entry-exit, signal or step, not %q", o.stops)}
 	}
