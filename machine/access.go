@@ -4,8 +4,10 @@ package machine
 // the fast path, and a slow path that checks protections, breaks
 // copy-on-write, invalidates decoded code and checks data breakpoints.
 
+// flushTLB drops every cached translation: the slots logged since the last
+// flush, or all of them if the log overflowed.
 func (c *CPU) flushTLB() {
-	if c.tlbLogN > tlbLogSize {
+	if c.tlbLogN > len(c.tlbLog) {
 		for i := range c.rtlb {
 			c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
 			c.wtlb[i] = tlbEntry{pn: ^uint64(0)}
@@ -17,6 +19,7 @@ func (c *CPU) flushTLB() {
 		}
 	}
 	c.tlbLogN = 0
+	c.tlbMem = c.Mem
 	c.tlbGen = c.Mem.gen
 	c.invSeq = c.Mem.invSeq
 	c.fetchPN = ^uint64(0)
@@ -24,29 +27,50 @@ func (c *CPU) flushTLB() {
 
 // fillR and fillW cache the translation of page pn to buf.
 func (c *CPU) fillR(pn uint64, buf *pageBuf) {
-	i := pn & (tlbSize - 1)
-	c.rtlb[i] = tlbEntry{pn: pn, buf: buf}
-	c.logFill(i)
+	c.rtlb[c.fillSlot(pn)] = tlbEntry{pn: pn, buf: buf}
 }
 
 func (c *CPU) fillW(pn uint64, buf *pageBuf) {
-	i := pn & (tlbSize - 1)
-	c.wtlb[i] = tlbEntry{pn: pn, buf: buf}
-	c.logFill(i)
+	c.wtlb[c.fillSlot(pn)] = tlbEntry{pn: pn, buf: buf}
 }
 
-func (c *CPU) logFill(i uint64) {
-	if c.tlbLogN < tlbLogSize {
+// fillSlot returns the TLB slot of page pn for a fill, after allocating or
+// growing the TLBs if it is time, and logs the fill.
+func (c *CPU) fillSlot(pn uint64) uint64 {
+	c.tlbFills++
+	if c.tlbFills > c.tlbGrowAt {
+		c.growTLB()
+	}
+	i := pn & c.tlbMask
+	if c.tlbLogN < len(c.tlbLog) {
 		c.tlbLog[c.tlbLogN] = uint16(i)
 	}
-	if c.tlbLogN <= tlbLogSize {
+	if c.tlbLogN <= len(c.tlbLog) {
 		c.tlbLogN++
 	}
+	return i
+}
+
+// growTLB replaces the TLBs by larger empty ones: tlbSmall entries in place
+// of noTLB, then tlbLarge.
+func (c *CPU) growTLB() {
+	n, next := tlbSmall, uint64(tlbGrowFills)
+	if c.tlbMask != 0 {
+		n, next = tlbLarge, ^uint64(0)
+	}
+	c.rtlb, c.wtlb = make([]tlbEntry, n), make([]tlbEntry, n)
+	for i := range c.rtlb {
+		c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
+		c.wtlb[i] = tlbEntry{pn: ^uint64(0)}
+	}
+	c.tlbMask = uint64(n - 1)
+	c.tlbLog, c.tlbLogN = make([]uint16, n/8), 0
+	c.tlbGrowAt = next
 }
 
 // dropPage drops this CPU's cached translations of page pn.
 func (c *CPU) dropPage(pn uint64) {
-	i := pn & (tlbSize - 1)
+	i := pn & c.tlbMask
 	if c.rtlb[i].pn == pn {
 		c.rtlb[i] = tlbEntry{pn: ^uint64(0)}
 	}
@@ -65,7 +89,7 @@ func (c *CPU) dropPage(pn uint64) {
 // stops, the only changes).
 func (c *CPU) syncTLB() {
 	m := c.Mem
-	if c.tlbGen != m.gen || c.invSeq < m.invBase {
+	if c.tlbGen != m.gen || c.invSeq < m.invBase || c.tlbMem != m {
 		c.flushTLB()
 		return
 	}
@@ -106,7 +130,7 @@ func (c *CPU) pfault(addr uint64, acc Access) bool {
 // rd8 and wr8 are the inlinable 8-byte TLB hits of rd and wr; on a miss
 // they report false and the caller takes the general path.
 func (c *CPU) rd8(addr uint64) (uint64, bool) {
-	e := &c.rtlb[(addr>>12)&(tlbSize-1)]
+	e := &c.rtlb[(addr>>12)&c.tlbMask]
 	off := addr & 0xfff
 	if e.pn != addr>>12 || off > PageSize-8 {
 		return 0, false
@@ -115,7 +139,7 @@ func (c *CPU) rd8(addr uint64) (uint64, bool) {
 }
 
 func (c *CPU) wr8(addr, v uint64) bool {
-	e := &c.wtlb[(addr>>12)&(tlbSize-1)]
+	e := &c.wtlb[(addr>>12)&c.tlbMask]
 	off := addr & 0xfff
 	if e.pn != addr>>12 || off > PageSize-8 {
 		return false
@@ -126,7 +150,7 @@ func (c *CPU) wr8(addr, v uint64) bool {
 
 // rd4 and wr4 are the same for 4 bytes.
 func (c *CPU) rd4(addr uint64) (uint64, bool) {
-	e := &c.rtlb[(addr>>12)&(tlbSize-1)]
+	e := &c.rtlb[(addr>>12)&c.tlbMask]
 	off := addr & 0xfff
 	if e.pn != addr>>12 || off > PageSize-4 {
 		return 0, false
@@ -135,7 +159,7 @@ func (c *CPU) rd4(addr uint64) (uint64, bool) {
 }
 
 func (c *CPU) wr4(addr, v uint64) bool {
-	e := &c.wtlb[(addr>>12)&(tlbSize-1)]
+	e := &c.wtlb[(addr>>12)&c.tlbMask]
 	off := addr & 0xfff
 	if e.pn != addr>>12 || off > PageSize-4 {
 		return false
@@ -148,7 +172,7 @@ func (c *CPU) wr4(addr, v uint64) bool {
 func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 	pn := addr >> 12
 	off := addr & 0xfff
-	e := &c.rtlb[pn&(tlbSize-1)]
+	e := &c.rtlb[pn&c.tlbMask]
 	if e.pn == pn && off+uint64(size) <= PageSize {
 		b := e.buf.b[off:]
 		switch size {
@@ -205,7 +229,7 @@ func (c *CPU) rdMiss(addr uint64, size uint8) (uint64, bool) {
 func (c *CPU) wr(addr uint64, size uint8, v uint64) bool {
 	pn := addr >> 12
 	off := addr & 0xfff
-	e := &c.wtlb[pn&(tlbSize-1)]
+	e := &c.wtlb[pn&c.tlbMask]
 	if e.pn == pn && off+uint64(size) <= PageSize {
 		b := e.buf.b[off:]
 		switch size {
@@ -229,7 +253,7 @@ func (c *CPU) wr(addr uint64, size uint8, v uint64) bool {
 func (c *CPU) rdBytes(addr uint64, b []byte) bool {
 	pn := addr >> 12
 	off := addr & 0xfff
-	e := &c.rtlb[pn&(tlbSize-1)]
+	e := &c.rtlb[pn&c.tlbMask]
 	if e.pn == pn && off+uint64(len(b)) <= PageSize {
 		copy(b, e.buf.b[off:])
 		return true
@@ -241,7 +265,7 @@ func (c *CPU) rdBytes(addr uint64, b []byte) bool {
 func (c *CPU) wrBytes(addr uint64, b []byte) bool {
 	pn := addr >> 12
 	off := addr & 0xfff
-	e := &c.wtlb[pn&(tlbSize-1)]
+	e := &c.wtlb[pn&c.tlbMask]
 	if e.pn == pn && off+uint64(len(b)) <= PageSize {
 		copy(e.buf.b[off:], b)
 		return true

@@ -19,15 +19,21 @@ type tlbEntry struct {
 	buf *pageBuf
 }
 
-// tlbSize is the number of entries of each of the read and write TLBs
-// (direct-mapped by page number). It is kept small because a CPU is cloned
-// with every replay checkpoint and reverse step: 8192 entries made reverse
-// execution thirty times slower.
-const tlbSize = 1024
+// The read and write TLBs are direct-mapped by page number. A CPU has none
+// until its first fill (a clone starts empty: replay clones a CPU for every
+// checkpoint and restore, and most clones never run), then tlbSmall entries
+// each, grown to tlbLarge once it has missed tlbGrowFills times: enough for
+// 32 MiB, so that array walks and pointer chases over a few tens of MiB hit
+// after their first pass.
+const (
+	tlbSmall     = 1024
+	tlbLarge     = 8192
+	tlbGrowFills = 16 * tlbSmall
+)
 
-// tlbLogSize bounds the log of filled TLB slots that lets a flush clear only
-// those (a flush after every mmap need not sweep both TLBs).
-const tlbLogSize = 256
+// noTLB is the TLB of a CPU that has filled none: one invalid entry, never
+// written.
+var noTLB = [1]tlbEntry{{pn: ^uint64(0)}}
 
 // CPU is one hardware thread: the architectural register state of an amd64
 // core in user mode, plus caches. It is not safe for concurrent use.
@@ -65,9 +71,13 @@ type CPU struct {
 	fdp  uint64
 
 	// Caches, not architectural state.
-	rtlb, wtlb [tlbSize]tlbEntry
-	tlbLog     [tlbLogSize]uint16 // slots filled since the last flush
-	tlbLogN    int                // entries in tlbLog; > tlbLogSize: too many, sweep
+	rtlb, wtlb []tlbEntry // len a power of two; noTLB[:] before the first fill
+	tlbMask    uint64     // len(rtlb) - 1
+	tlbLog     []uint16   // slots filled since the last flush (capacity: the log's size)
+	tlbLogN    int        // fills since the last flush; > cap(tlbLog): too many, sweep
+	tlbFills   uint64     // fills by this CPU
+	tlbGrowAt  uint64     // the fill count beyond which the TLBs grow
+	tlbMem     *Memory    // the memory the TLBs translate
 	tlbGen     uint64
 	invSeq     uint64 // Mem.invSeq the TLB is current with
 	fetchPN    uint64
@@ -91,7 +101,7 @@ func NewCPU(mem *Memory) *CPU {
 	c := &CPU{Mem: mem, rflags: 0x202}
 	c.ResetFPU()
 	c.fetchPN = ^uint64(0)
-	c.tlbLogN = tlbLogSize + 1 // the first flush sweeps the zero-valued TLBs
+	c.rtlb, c.wtlb = noTLB[:], noTLB[:]
 	return c
 }
 
@@ -462,7 +472,7 @@ func (c *CPU) Clone(mem *Memory) *CPU {
 	n.fpr = c.fpr
 	n.ftop, n.ftag, n.fcw, n.fsw, n.fop, n.fip, n.fdp = c.ftop, c.ftag, c.fcw, c.fsw, c.fop, c.fip, c.fdp
 	n.fetchPN = ^uint64(0)
-	n.tlbLogN = tlbLogSize + 1
+	n.rtlb, n.wtlb = noTLB[:], noTLB[:]
 	return n
 }
 
