@@ -781,7 +781,7 @@ func TestX87TransUnmasked(t *testing.T) {
 				}
 				return
 			}
-			sin1, _, _, _, _ := fsincos(f80One, 0, true, false)
+			sin1, _, _, _, _ := fsincos(f80One, 0, true, false, true)
 			if st0 != sin1 || e.c.fsw&fePE == 0 {
 				t.Errorf("st0=%04x:%016x fsw=%#x, want sin(1) and #P", st0.se, st0.mant, e.c.fsw)
 			}
@@ -812,12 +812,12 @@ func TestX87TransAnyOperand(t *testing.T) {
 		x, y, rc := raw(), raw(), uint16(r.Intn(4))
 		run := func() [8]f80 {
 			var out [8]f80
-			out[0], _ = f2xm1(x, rc)
-			out[1], _ = fyl2x(x, y, rc)
-			out[2], _ = fyl2xp1(x, y, rc)
-			out[3], _ = fpatan(x, y, rc)
-			out[4], out[5], _, _, _ = fsincos(x, rc, true, true)
-			out[6], _, _ = ftan(x, rc)
+			out[0], _ = f2xm1(x, rc, true)
+			out[1], _ = fyl2x(x, y, rc, true)
+			out[2], _ = fyl2xp1(x, y, rc, true)
+			out[3], _ = fpatan(x, y, rc, true)
+			out[4], out[5], _, _, _ = fsincos(x, rc, true, true, true)
+			out[6], _, _ = ftan(x, rc, true)
 			out[7], _, _, _ = f80Rem(x, y, i&1 == 0)
 			return out
 		}
@@ -828,29 +828,36 @@ func TestX87TransAnyOperand(t *testing.T) {
 }
 
 // BenchmarkX87Transcendental measures one evaluation of each kernel on a
-// typical operand (they allocate: math/big).
+// typical operand, on the fast path (x87_fast.go) and, as name_exact, on
+// the multi-precision path alone (which allocates: math/big).
 func BenchmarkX87Transcendental(b *testing.B) {
 	x := f80{mant: 0xc142e67a6a717d24, se: 0x3ffd}   // 0.377
 	y := f80{mant: 0xa142e67a6a717d24, se: 0x4002}   // 10.08
 	big := f80{mant: 0xc142e67a6a717d24, se: 0x403a} // 2^59-ish, reduced
 	for _, bc := range []struct {
 		name string
-		f    func()
+		f    func(fast bool)
 	}{
-		{"f2xm1", func() { f2xm1(x, 0) }},
-		{"fyl2x", func() { fyl2x(y, x, 0) }},
-		{"fyl2xp1", func() { fyl2xp1(x, y, 0) }},
-		{"fpatan", func() { fpatan(y, x, 0) }},
-		{"fsin", func() { fsincos(x, 0, true, false) }},
-		{"fsin_2^59", func() { fsincos(big, 0, true, false) }},
-		{"fsincos", func() { fsincos(x, 0, true, true) }},
-		{"fptan", func() { ftan(x, 0) }},
+		{"f2xm1", func(fast bool) { f2xm1(x, 0, fast) }},
+		{"fyl2x", func(fast bool) { fyl2x(y, x, 0, fast) }},
+		{"fyl2xp1", func(fast bool) { fyl2xp1(x, y, 0, fast) }},
+		{"fpatan", func(fast bool) { fpatan(y, x, 0, fast) }},
+		{"fsin", func(fast bool) { fsincos(x, 0, true, false, fast) }},
+		{"fsin_2^59", func(fast bool) { fsincos(big, 0, true, false, fast) }},
+		{"fsincos", func(fast bool) { fsincos(x, 0, true, true, fast) }},
+		{"fptan", func(fast bool) { ftan(x, 0, fast) }},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				bc.f()
+		for _, fast := range []bool{true, false} {
+			name := bc.name
+			if !fast {
+				name += "_exact"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					bc.f(fast)
+				}
+			})
+		}
 	}
 }

@@ -3,6 +3,7 @@ package machine
 import (
 	"encoding/binary"
 	"math/big"
+	"math/bits"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -153,8 +154,9 @@ func nanOrInvalid(x f80) (f80, uint16, bool) {
 	return f80{}, 0, false
 }
 
-// f2xm1 computes 2^x - 1.
-func f2xm1(x f80, rc uint16) (f80, uint16) {
+// f2xm1 computes 2^x - 1. fast enables the fast path (x87_fast.go); the
+// result is the same without it, which the tests check.
+func f2xm1(x f80, rc uint16, fast bool) (f80, uint16) {
 	if r, e, ok := nanOrInvalid(x); ok {
 		return r, e
 	}
@@ -184,6 +186,11 @@ func f2xm1(x f80, rc uint16) (f80, uint16) {
 		r, e2 := round80(false, -1, ^uint64(0), ^uint64(0), 3, rc)
 		return r, exc | e2
 	}
+	if fast {
+		if r, e2, ok := xfRound(fastF2xm1(x), rc); ok {
+			return r, exc | e2
+		}
+	}
 	r, e2 := zivRound(f2xm1Eval(x), rc)
 	return r, exc | e2
 }
@@ -197,8 +204,8 @@ func f2xm1Eval(x f80) func(prec uint) *big.Float {
 	}
 }
 
-// fyl2x computes y * log2(x).
-func fyl2x(x, y f80, rc uint16) (f80, uint16) {
+// fyl2x computes y * log2(x); fast as for f2xm1.
+func fyl2x(x, y f80, rc uint16, fast bool) (f80, uint16) {
 	// An unsupported operand is invalid even next to a NaN.
 	if x.isUnsupported() || y.isUnsupported() {
 		return f80Indefinite, feIE
@@ -252,6 +259,11 @@ func fyl2x(x, y f80, rc uint16) (f80, uint16) {
 		}
 		return y, exc
 	}
+	if fast {
+		if r, e2, ok := xfRound(fastFyl2x(x, y), rc); ok {
+			return r, exc | e2
+		}
+	}
 	r, e2 := zivRound(fyl2xEval(x, y), rc)
 	return r, exc | e2
 }
@@ -266,8 +278,8 @@ func fyl2xEval(x, y f80) func(prec uint) *big.Float {
 	}
 }
 
-// fyl2xp1 computes y * log2(x + 1).
-func fyl2xp1(x, y f80, rc uint16) (f80, uint16) {
+// fyl2xp1 computes y * log2(x + 1); fast as for f2xm1.
+func fyl2xp1(x, y f80, rc uint16, fast bool) (f80, uint16) {
 	// An unsupported operand is invalid even next to a NaN.
 	if x.isUnsupported() || y.isUnsupported() {
 		return f80Indefinite, feIE
@@ -313,6 +325,11 @@ func fyl2xp1(x, y f80, rc uint16) (f80, uint16) {
 		}
 		return y, exc
 	}
+	if fast {
+		if r, e2, ok := xfRound(fastFyl2xp1(x, y), rc); ok {
+			return r, exc | e2
+		}
+	}
 	r, e2 := zivRound(fyl2xp1Eval(x, y), rc)
 	return r, exc | e2
 }
@@ -328,18 +345,24 @@ func forcedPE(r f80) uint16 {
 
 // log2Exact1p reports whether 1+x is an exact power of two 2^k, k != 0
 // (x finite, nonzero, > -1).
+//
+// For x > 0, 1+x = 2^k means x = 2^k - 1: an integer of k ones, so k <= 64
+// leading ones in the significand, nothing after them, and exponent k-1.
+// For x < 0 (so x > -1), 1+x = 2^-j means x = -(1 - 2^-j) = -0.11...1
+// (j ones): j <= 64 leading ones, nothing after them, exponent -1.
 func log2Exact1p(x f80) (int, bool) {
-	_, xe, _ := x.unpack()
-	if xe < -1 {
-		return 0, false // |x| < 1/2: 1+x is in (1/2, 3/2), not 1
+	neg, xe, m := x.unpack()
+	ones := bits.LeadingZeros64(^m)
+	if ones < 64 && m<<uint(ones) != 0 {
+		return 0, false // not a run of ones followed by zeros
 	}
-	z := new(big.Float).SetPrec(uint(xe+1)+72).Add(f80Big(x), bigInt(1, 64)) // exact
-	m := new(big.Float)
-	e := z.MantExp(m)
-	if m.Cmp(big.NewFloat(0.5)) != 0 || e == 1 {
-		return 0, false
+	switch {
+	case !neg && xe == ones-1:
+		return ones, true
+	case neg && xe == -1:
+		return -ones, true
 	}
-	return e - 1, true
+	return 0, false
 }
 
 // fyl2xp1Eval evaluates y * log2(1 + x) for finite nonzero y and finite
@@ -352,8 +375,8 @@ func fyl2xp1Eval(x, y f80) func(prec uint) *big.Float {
 	}
 }
 
-// fpatan computes atan2(y, x).
-func fpatan(x, y f80, rc uint16) (f80, uint16) {
+// fpatan computes atan2(y, x); fast as for f2xm1.
+func fpatan(x, y f80, rc uint16, fast bool) (f80, uint16) {
 	// An unsupported operand is invalid even next to a NaN.
 	if x.isUnsupported() || y.isUnsupported() {
 		return f80Indefinite, feIE
@@ -393,6 +416,11 @@ func fpatan(x, y f80, rc uint16) (f80, uint16) {
 		// atan t = t - t³/3 for an exactly representable tiny t.
 		r, e2 := roundNudged(t, false, rc)
 		return r, exc | e2
+	}
+	if fast {
+		if r, e2, ok := xfRound(fastFpatan(x, y), rc); ok {
+			return r, exc | e2
+		}
 	}
 	r, e2 := zivRound(fpatanEval(x, y), rc)
 	return r, exc | e2
@@ -481,8 +509,8 @@ func trigReduce(x f80) (quad int, r *big.Float) {
 // fsincos computes sin(x) and cos(x) (which are chosen by wantSin and
 // wantCos) for FSIN, FCOS and FSINCOS; outOfRange reports |x| >= 2^63.
 // The flags of each result are separate (C1 differs); both include the
-// operand's #D.
-func fsincos(x f80, rc uint16, wantSin, wantCos bool) (s, c f80, excS, excC uint16, outOfRange bool) {
+// operand's #D. fast is as for f2xm1.
+func fsincos(x f80, rc uint16, wantSin, wantCos, fast bool) (s, c f80, excS, excC uint16, outOfRange bool) {
 	if r, e, ok := nanOrInvalid(x); ok {
 		return r, r, e, e, false
 	}
@@ -506,10 +534,20 @@ func fsincos(x f80, rc uint16, wantSin, wantCos bool) (s, c f80, excS, excC uint
 		c, excC = roundNudged(f80One, false, rc)
 		return s, c, exc | excS, exc | excC, false
 	}
-	if wantSin {
+	okS, okC := !wantSin, !wantCos
+	if fast {
+		quad, r := fastTrigReduce(x)
+		if wantSin {
+			s, excS, okS = xfRound(fastTrig(quad, r, trigSin), rc)
+		}
+		if wantCos {
+			c, excC, okC = xfRound(fastTrig(quad, r, trigCos), rc)
+		}
+	}
+	if !okS {
 		s, excS = zivRound(trigEval(x, trigSin), rc)
 	}
-	if wantCos {
+	if !okC {
 		c, excC = zivRound(trigEval(x, trigCos), rc)
 	}
 	return s, c, exc | excS, exc | excC, false
@@ -550,8 +588,8 @@ func trigEval(x f80, fn int) func(prec uint) *big.Float {
 	}
 }
 
-// ftan computes tan(x) for FPTAN.
-func ftan(x f80, rc uint16) (f80, uint16, bool) {
+// ftan computes tan(x) for FPTAN; fast is as for f2xm1.
+func ftan(x f80, rc uint16, fast bool) (f80, uint16, bool) {
 	if r, e, ok := nanOrInvalid(x); ok {
 		return r, e, false
 	}
@@ -581,6 +619,12 @@ func ftan(x f80, rc uint16) (f80, uint16, bool) {
 		t, e2 := roundNudged(x, true, rc)
 		return t, exc | e2, false
 	}
+	if fast {
+		quad, r := fastTrigReduce(x)
+		if t, e2, ok := xfRound(fastTrig(quad, r, trigTan), rc); ok {
+			return t, exc | e2, false
+		}
+	}
 	t, e2 := zivRound(trigEval(x, trigTan), rc)
 	return t, exc | e2, false
 }
@@ -601,7 +645,7 @@ func (c *CPU) x87Trans(op x86asm.Op, rc uint16, exc *uint16) {
 	x := c.st(0, exc)
 	switch op {
 	case x86asm.F2XM1:
-		r, e := f2xm1(x, rc)
+		r, e := f2xm1(x, rc, true)
 		*exc |= e
 		c.stSet(0, r)
 	case x86asm.FYL2X, x86asm.FYL2XP1, x86asm.FPATAN:
@@ -614,17 +658,17 @@ func (c *CPU) x87Trans(op x86asm.Op, rc uint16, exc *uint16) {
 			// operand.
 			r = f80Indefinite
 		case op == x86asm.FYL2X:
-			r, e = fyl2x(x, y, rc)
+			r, e = fyl2x(x, y, rc, true)
 		case op == x86asm.FYL2XP1:
-			r, e = fyl2xp1(x, y, rc)
+			r, e = fyl2xp1(x, y, rc, true)
 		default:
-			r, e = fpatan(x, y, rc)
+			r, e = fpatan(x, y, rc, true)
 		}
 		*exc |= e
 		c.stSet(1, r)
 		c.fpop()
 	case x86asm.FPTAN:
-		t, e, out := ftan(x, rc)
+		t, e, out := ftan(x, rc, true)
 		c.fsw &^= fC2
 		if out {
 			c.fsw |= fC2
@@ -638,7 +682,7 @@ func (c *CPU) x87Trans(op x86asm.Op, rc uint16, exc *uint16) {
 			c.fpush(f80One, exc)
 		}
 	case x86asm.FSIN, x86asm.FCOS, x86asm.FSINCOS:
-		s, co, es, ec, out := fsincos(x, rc, op != x86asm.FCOS, op != x86asm.FSIN)
+		s, co, es, ec, out := fsincos(x, rc, op != x86asm.FCOS, op != x86asm.FSIN, true)
 		c.fsw &^= fC2
 		if out {
 			c.fsw |= fC2

@@ -1,0 +1,585 @@
+package machine
+
+import (
+	"math"
+	"math/big"
+	"math/bits"
+	"sync"
+)
+
+// Fast paths for the x87 transcendental instructions: the same correctly
+// rounded results as the multi-precision code (x87_trans.go,
+// x87_bigmath.go), without allocating, for all but a vanishing fraction of
+// operands.
+//
+// Each function is evaluated in xf, a binary floating point format with a
+// 128-bit significand, and the approximation is rounded directly when the
+// whole interval it is known to lie in rounds to the same f80 (Ziv's
+// rounding test, xfRound). Otherwise the caller falls back to the exact
+// path, which is also where exact results (whose approximations always lie
+// within the error bound of a rounding boundary) end up.
+//
+// Error analysis. Write u = 2^-126. Every xf operation below returns its
+// exact result times (1+δ) with |δ| <= u:
+//   - xfMul computes the top 192 bits of the 256-bit product exactly and
+//     truncates to 128 bits: |δ| < 2^-127.
+//   - xfAdd aligns the smaller operand into a 192-bit window (truncating
+//     what falls below it) and truncates the normalized sum to 128 bits.
+//     An exponent difference of at most 1 loses nothing in the window (the
+//     only case with cancellation); a larger one leaves a result of at
+//     least half the larger operand, so the window's loss is below 2^-190
+//     relative and the final truncation dominates: |δ| < 2^-127 + 2^-190.
+//   - constants (from math/big, truncated) carry |δ| < 2^-127.
+//   - xfDiv multiplies by a reciprocal from two Newton steps starting at a
+//     float64 estimate; its error is argued at xfRecip: below 6u.
+//
+// Each evaluation below argues a relative error bound for its result; all
+// are below 2^11 u = 2^-115, and xfRound is called with the uniform bound
+// 2^-112 (fastErrBits), a margin of a factor eight.
+
+// u in the comments is 2^-126; fastErrBits is the relative error bound, in
+// bits, that every fast evaluation guarantees.
+const fastErrBits = 112
+
+// xf is the value (-1)^neg * (hi:lo) * 2^(e-127), where hi:lo is a 128-bit
+// significand with bit 127 set, so that the leading bit has weight 2^e; or
+// zero when hi is 0.
+type xf struct {
+	hi, lo uint64
+	e      int
+	neg    bool
+}
+
+var xfOne = xf{hi: 1 << 63}
+
+func (a xf) isZero() bool { return a.hi == 0 }
+func (a xf) chs() xf      { a.neg = !a.neg; return a }
+
+// xfFromF80 converts a finite nonzero f80 exactly.
+func xfFromF80(x f80) xf {
+	neg, e, m := x.unpack()
+	return xf{hi: m, e: e, neg: neg}
+}
+
+// xfFromInt converts v exactly.
+func xfFromInt(v int64) xf {
+	neg := v < 0
+	m := uint64(v)
+	if neg {
+		m = -m
+	}
+	return xfNorm(neg, 63+128, 0, 0, m)
+}
+
+// xfFromFloat64 converts a positive normal float64 exactly.
+func xfFromFloat64(f float64) xf {
+	b := math.Float64bits(f)
+	m := b&(1<<52-1) | 1<<52
+	return xf{hi: m << 11, e: int(b>>52&0x7ff) - 1023}
+}
+
+// xfNorm normalizes the 192-bit magnitude w2:w1:w0 whose bit 191 has
+// weight 2^e, truncating to 128 bits.
+func xfNorm(neg bool, e int, w2, w1, w0 uint64) xf {
+	if w2 == 0 {
+		if w1 == 0 {
+			if w0 == 0 {
+				return xf{}
+			}
+			w2, w1, w0, e = w0, 0, 0, e-128
+		} else {
+			w2, w1, w0, e = w1, w0, 0, e-64
+		}
+	}
+	n := uint(bits.LeadingZeros64(w2))
+	// Go defines shifts by 64 as giving 0, so n == 0 needs no branch.
+	w2 = w2<<n | w1>>(64-n)
+	w1 = w1<<n | w0>>(64-n)
+	return xf{hi: w2, lo: w1, e: e - int(n), neg: neg}
+}
+
+// xfMul returns a*b (|δ| < 2^-127).
+func xfMul(a, b xf) xf {
+	if a.hi == 0 || b.hi == 0 {
+		return xf{}
+	}
+	h11, l11 := bits.Mul64(a.hi, b.hi)
+	h10, l10 := bits.Mul64(a.hi, b.lo)
+	h01, l01 := bits.Mul64(a.lo, b.hi)
+	h00, _ := bits.Mul64(a.lo, b.lo)
+	// The product is p3:p2:p1:p0; p0 (the low half of lo*lo) is not
+	// needed, everything above it is summed exactly.
+	p1, c1 := bits.Add64(l10, l01, 0)
+	p1, c2 := bits.Add64(p1, h00, 0)
+	p2, k1 := bits.Add64(l11, h10, 0)
+	p2, k2 := bits.Add64(p2, h01, 0)
+	p2, k3 := bits.Add64(p2, c1+c2, 0)
+	p3 := h11 + k1 + k2 + k3
+	// a*b = (p3:p2:p1:p0) * 2^(a.e+b.e-254): bit 191 of p3:p2:p1 has
+	// weight 2^(a.e+b.e+1).
+	return xfNorm(a.neg != b.neg, a.e+b.e+1, p3, p2, p1)
+}
+
+// shr192 shifts w2:w1:w0 right by d >= 0, discarding the bits shifted out.
+func shr192(w2, w1, w0 uint64, d int) (uint64, uint64, uint64) {
+	switch {
+	case d >= 192:
+		return 0, 0, 0
+	case d >= 128:
+		w2, w1, w0 = 0, 0, w2
+		d -= 128
+	case d >= 64:
+		w2, w1, w0 = 0, w2, w1
+		d -= 64
+	}
+	s := uint(d)
+	w0 = w0>>s | w1<<(64-s)
+	w1 = w1>>s | w2<<(64-s)
+	w2 >>= s
+	return w2, w1, w0
+}
+
+// xfAdd returns a+b (|δ| < 2^-127 + 2^-190; see the package comment).
+func xfAdd(a, b xf) xf {
+	if a.hi == 0 {
+		return b
+	}
+	if b.hi == 0 {
+		return a
+	}
+	if b.e > a.e || b.e == a.e && (b.hi > a.hi || b.hi == a.hi && b.lo > a.lo) {
+		a, b = b, a
+	}
+	b2, b1, b0 := shr192(b.hi, b.lo, 0, a.e-b.e)
+	if a.neg == b.neg {
+		s1, c := bits.Add64(a.lo, b1, 0)
+		s2, c := bits.Add64(a.hi, b2, c)
+		if c != 0 {
+			return xfNorm(a.neg, a.e+1, 1<<63|s2>>1, s2<<63|s1>>1, s1<<63|b0>>1)
+		}
+		return xfNorm(a.neg, a.e, s2, s1, b0)
+	}
+	// |a| >= |b|.
+	s0, bw := bits.Sub64(0, b0, 0)
+	s1, bw := bits.Sub64(a.lo, b1, bw)
+	s2, _ := bits.Sub64(a.hi, b2, bw)
+	return xfNorm(a.neg, a.e, s2, s1, s0)
+}
+
+// xfSub returns a-b.
+func xfSub(a, b xf) xf { return xfAdd(a, b.chs()) }
+
+// xfRecip returns 1/b for a nonzero b with a relative error below 5u.
+//
+// With b = bm * 2^b.e, bm in [1, 2): the float64 estimate r0 of 1/bm is
+// within 2^-51.9 relatively (bm's top 53 bits are exact in a float64, the
+// 75 bits dropped are < 2^-52 relative, the division adds 2^-53). A
+// Newton step r' = r + r(1 - bm r) squares the relative error ε of r
+// (ε' = ε²), and adds rounding: bm r has |δ| < u, 1 - bm r then has an
+// absolute error below 1.01u (it is computed exactly from the rounded
+// product: exponent difference 0 or 1), r(1 - bm r) is below 2^-51 and
+// adds u times that, and the final addition adds u: ε' <= ε² + 2.1u. Two
+// steps: ε1 <= 2^-103.8 + 2.1u, ε2 <= ε1² + 2.1u < 2.2u.
+func xfRecip(b xf) xf {
+	bm := xf{hi: b.hi, lo: b.lo}
+	r := xfFromFloat64(1 / math.Ldexp(float64(b.hi>>11), -52))
+	for i := 0; i < 2; i++ {
+		t := xfSub(xfOne, xfMul(bm, r))
+		r = xfAdd(r, xfMul(r, t))
+	}
+	r.e -= b.e
+	r.neg = b.neg
+	return r
+}
+
+// xfDiv returns a/b for a nonzero b (relative error below 2.2u + u < 4u).
+func xfDiv(a, b xf) xf { return xfMul(a, xfRecip(b)) }
+
+// xfPoly returns c[0] + z*(c[1] + z*(c[2] + ...)) by Horner's rule. The
+// standard bound (Higham, Accuracy and Stability of Numerical Algorithms,
+// 5.1) with every operation and coefficient carrying |δ| <= u: the error
+// is below (2n+1)u * Σ|c[i]||z|^i for n = len(c)-1 (to first order, the
+// higher-order terms are below 2^-240), plus, when z carries a relative
+// error ε, below Σ i|c[i]||z|^i ε.
+func xfPoly(z xf, c []xf) xf {
+	r := c[len(c)-1]
+	for i := len(c) - 2; i >= 0; i-- {
+		r = xfAdd(xfMul(r, z), c[i])
+	}
+	return r
+}
+
+// fastDelta is the distance, in units of the last place of the 128-bit
+// significand, that the approximation keeps from a rounding boundary: a
+// relative error below 2^-fastErrBits is below 2^(128-fastErrBits) units
+// (the value is below 2^128 units), and one more bit gives the strict
+// inequality room.
+const fastDelta = 1 << (128 - fastErrBits + 1)
+
+// xfRound rounds the approximation v of a value with a relative error
+// below 2^-fastErrBits to an f80 with rounding mode rc, when it can decide
+// the rounding of the exact value: that value is then not representable
+// (so #P), and the result is a normal number (no #U or #O). ok is false
+// otherwise.
+//
+// The rounding boundaries of all four modes are the f80 values (the low
+// 64 bits of the 128-bit significand are 0) and the midpoints between them
+// (the low bits are 1<<63). When the low 63 bits are at least fastDelta
+// away from 0 and from 1<<63, every value within the error bound of v
+// lies strictly between the same two boundaries, has the same leading-bit
+// exponent, and so rounds to the same result with the same C1 as v.
+func xfRound(v xf, rc uint16) (f80, uint16, bool) {
+	if v.hi == 0 {
+		return f80{}, 0, false
+	}
+	// A round up can carry into the next binade: stay a binade away from
+	// the overflow threshold, and from the smallest normal.
+	if v.e < -16382+1 || v.e > 16383-1 {
+		return f80{}, 0, false
+	}
+	low := v.lo &^ (1 << 63)
+	if low < fastDelta || low > 1<<63-fastDelta {
+		return f80{}, 0, false
+	}
+	r, exc := round80(v.neg, v.e, v.hi, v.lo, 3, rc)
+	return r, exc, true
+}
+
+// Constants of the fast paths, computed once with math/big.
+var (
+	fastOnce    sync.Once
+	fastPi      xf     // π
+	fastPiHalf  xf     // π/2
+	fastLog2e   xf     // 1/ln 2
+	fastExp2    [32]xf // ln(2)^(k+1) / (k+1)!: 2^x - 1 = x * Σ c[k] x^k
+	fastSin     [18]xf // (-1)^k / (2k+1)!: sin r = r * Σ c[k] r^2k
+	fastCos     [18]xf // (-1)^k / (2k)!: cos r = Σ c[k] r^2k
+	fastAtanh   [26]xf // 1/(2k+1): atanh s = s * Σ c[k] s^2k
+	fastAtan    [14]xf // (-1)^k/(2k+1): atan u = u * Σ c[k] u^2k
+	fastAtanTab [17]xf // atan(j/16)
+)
+
+// xfFromBig converts a finite nonzero big.Float, truncating to 128 bits.
+func xfFromBig(f *big.Float) xf {
+	m := new(big.Float)
+	e := f.MantExp(m) // |m| in [0.5, 1)
+	m.Abs(m)
+	m.SetMantExp(m, 128)
+	i, _ := m.Int(nil)
+	var buf [16]byte
+	i.FillBytes(buf[:])
+	hi, lo := uint64(0), uint64(0)
+	for k := 0; k < 8; k++ {
+		hi = hi<<8 | uint64(buf[k])
+		lo = lo<<8 | uint64(buf[8+k])
+	}
+	return xf{hi: hi, lo: lo, e: e - 1, neg: f.Signbit()}
+}
+
+func fastConsts() {
+	fastOnce.Do(func() {
+		const p = 256
+		pi := piBig(p)
+		fastPi = xfFromBig(pi)
+		fastPiHalf = fastPi
+		fastPiHalf.e--
+		l2 := ln2(p)
+		fastLog2e = xfFromBig(new(big.Float).SetPrec(p).Quo(bigInt(1, p), l2))
+		fact := bigInt(1, p)  // k!
+		power := bigInt(1, p) // ln(2)^k
+		for k := 1; k <= 2*len(fastSin)+1; k++ {
+			fact.Mul(fact, bigInt(int64(k), p))
+			power.Mul(power, l2)
+			inv := new(big.Float).SetPrec(p).Quo(bigInt(1, p), fact)
+			if k&1 == 0 && k/2 < len(fastCos) {
+				fastCos[k/2] = xfFromBig(inv)
+				if (k/2)&1 != 0 {
+					fastCos[k/2].neg = true
+				}
+			}
+			if k&1 == 1 && k/2 < len(fastSin) {
+				fastSin[k/2] = xfFromBig(inv)
+				if (k/2)&1 != 0 {
+					fastSin[k/2].neg = true
+				}
+			}
+			if k-1 < len(fastExp2) {
+				fastExp2[k-1] = xfFromBig(inv.Mul(inv, power))
+			}
+		}
+		fastCos[0] = xfOne
+		for k := range fastAtanh {
+			c := new(big.Float).SetPrec(p).Quo(bigInt(1, p), bigInt(int64(2*k+1), p))
+			fastAtanh[k] = xfFromBig(c)
+			if k < len(fastAtan) {
+				fastAtan[k] = fastAtanh[k]
+				fastAtan[k].neg = k&1 != 0
+			}
+		}
+		for j := 1; j < len(fastAtanTab); j++ {
+			t := new(big.Float).SetPrec(p).Quo(bigInt(int64(j), p), bigInt(16, p))
+			fastAtanTab[j] = xfFromBig(bigAtan(t, p))
+		}
+	})
+}
+
+// fastF2xm1 approximates 2^x - 1 for a finite nonzero x with |x| < 1.
+//
+// 2^x - 1 = x * P(x), P(x) = Σ_{k<32} ln(2)^(k+1)/(k+1)! x^k. The omitted
+// tail is below 0.7^32/33! < 2^-134 (alternating or positive, decreasing
+// terms), and P(x) >= (1-2^-1)/1 = 0.5 on (-1, 1) (P(x) = (2^x-1)/x), so
+// the truncation is below 2^-133 relatively. Horner (xfPoly): the sum of
+// the absolute terms over |P(x)| is (2^|x|-1)/(1-2^-|x|) = 2^|x| < 2, so
+// the rounding error is below 63u * 2 = 126u; times x adds u. Total below
+// 128u.
+func fastF2xm1(x f80) xf {
+	fastConsts()
+	xv := xfFromF80(x)
+	return xfMul(xv, xfPoly(xv, fastExp2[:]))
+}
+
+// sqrt2Sig is √2 * 2^63 rounded down: significands above it are halved
+// so that log arguments lie in [√2/2, √2] (to within 2^-63).
+const sqrt2Sig = 0xB504F333F9DE6484
+
+// xfLn returns ln(m) for m in [√2/2, √2] (up to 2^-63) whose m-1 is exact
+// (m has at most 128 significant bits and exponent -1 or 0), with a
+// relative error below 16u.
+//
+// ln m = 2 atanh(s), s = (m-1)/(m+1), |s| <= (√2-1)/(√2+1) < 0.1716 + 2^-62,
+// s² < 0.02945. m-1 is exact (exponent difference at most 1); m+1 has
+// |δ| < u; the division adds 4u: s is within 6u. atanh s = s * A(s²), A =
+// Σ_{k<26} s^2k/(2k+1): the omitted tail is below 0.02945^26/53 *
+// 1/(1-0.02945) < 2^-137 (all terms positive, A >= 1). Horner on A: all
+// terms are positive, so its error is below 51u*A, plus, from s² (which
+// carries 13u), Σ k s^2k/(2k+1) * 13u < 0.011 * 13u. Then s*A and 2*(...)
+// add u (the doubling is exact). Total: 6 + 51 + 1 + 1 < 60u.
+func xfLn(m xf) xf {
+	s := xfDiv(xfSub(m, xfOne), xfAdd(m, xfOne))
+	a := xfMul(s, xfPoly(xfMul(s, s), fastAtanh[:]))
+	a.e++
+	return a
+}
+
+// xfLog2 returns log2(z) for a positive z (relative error below 64u).
+//
+// z = m * 2^k with m in [√2/2, √2]: log2 z = k + ln(m)/ln 2. ln m has 60u
+// (xfLn), times the constant 1/ln 2 adds 2u. For k = 0 that is the result.
+// Otherwise |k| >= 1 > 2 |log2 m|, so the terms cannot cancel: the result is
+// at least half of |k|, at least twice |log2 m|, and the errors (62u of
+// |log2 m|, plus u of the sum) stay below 32u relative to it.
+func xfLog2(z xf) xf {
+	k := z.e
+	m := xf{hi: z.hi, lo: z.lo}
+	if z.hi > sqrt2Sig {
+		m.e = -1
+		k++
+	}
+	l := xfMul(xfLn(m), fastLog2e)
+	if k == 0 {
+		return l
+	}
+	return xfAdd(xfFromInt(int64(k)), l)
+}
+
+// fastFyl2x approximates y * log2(x) for a finite positive x and a finite
+// nonzero y: 64u (xfLog2) + u.
+func fastFyl2x(x, y f80) xf {
+	fastConsts()
+	return xfMul(xfFromF80(y), xfLog2(xfFromF80(x)))
+}
+
+// fastFyl2xp1 approximates y * log2(1 + x) for finite nonzero x > -1 and
+// y.
+//
+// For |x| < 1/4: ln(1+x) = 2 atanh(s), s = x/(2+x), with 2+x within u and
+// s within 6u as in xfLn (|s| < 1/7, so the bounds of xfLn hold with
+// room): 60u, times 1/ln 2 and y: 62u. Otherwise 1+x has |δ| < u (it is
+// exact for x in (-1, -1/4], which is what could cancel), which moves
+// log2 by at most 1.5u absolutely, while |log2(1+x)| >= log2(5/4) > 0.32:
+// under 5u relative; with xfLog2's 64u and y's u, below 70u.
+func fastFyl2xp1(x, y f80) xf {
+	fastConsts()
+	xv := xfFromF80(x)
+	var l xf
+	if xv.e < -2 {
+		two := xf{hi: 1 << 63, e: 1}
+		s := xfDiv(xv, xfAdd(two, xv))
+		l = xfMul(s, xfPoly(xfMul(s, s), fastAtanh[:]))
+		l.e++
+		l = xfMul(l, fastLog2e)
+	} else {
+		l = xfLog2(xfAdd(xfOne, xv))
+	}
+	return xfMul(xfFromF80(y), l)
+}
+
+// fastFpatan approximates atan2(y, x) for finite nonzero x and y.
+//
+// With t = min(|x|,|y|)/max(|x|,|y|) in (0, 1], atan t = atan c + atan u
+// for c = j/16 nearest t (found from a float64 estimate of t, so |t - c|
+// <= 1/32 + 2^-50) and u = (t-c)/(1+tc) = (b - c*a)/(a + c*b), where b/a
+// is the ratio t. c*a is exact (j has 5 bits, a 64), b - c*a is exact
+// (the exponents differ by at most one when c != 0, since t is within
+// 1/32 of c >= 1/16; when c = 0 it is b itself), a + c*b carries u and
+// the division 4u: u is within 6u relatively, and |u| <= 1/31. atan u =
+// u * Σ_{k<14} (-1)^k u^2k/(2k+1): the omitted tail is below (1/31)^28/29
+// < 2^-143; Horner: the absolute terms over the sum are at most
+// atanh(u)/atan(u) < 1.001, so 27u * 1.001 + (u² carries 13u) 13u * 0.001
+// < 28u; times u and its 6u: 35u. When c = 0 that is atan t. Otherwise
+// the table value atan c (|δ| < u) is at least atan(1/16) > 1.9 |atan u|
+// for |u| <= 1/31, so the sum does not cancel: it is at least 0.47 atan c
+// and the errors, 35u of |atan u| <= 0.53 atan c and u of atan c, plus u
+// of the sum, stay below (35*0.53 + 1)/0.47 + 1 < 43u.
+//
+// The quadrant corrections π/2 - a (a <= π/4, so the result R is at least
+// π/4 and at least a) and π - a (a <= π/2: R >= π/2, R >= a) keep a's
+// error relative to R and add u*π/2 <= 2u R (the constant) and u R (the
+// subtraction) each: below 43u + 3u + 3u = 49u in all.
+func fastFpatan(x, y f80) xf {
+	fastConsts()
+	a, b := xfFromF80(x), xfFromF80(y)
+	a.neg, b.neg = false, false
+	swap := b.e > a.e || b.e == a.e && b.hi > a.hi
+	if swap {
+		a, b = b, a
+	}
+	// t = b/a <= 1; the float64 estimate only picks the table entry.
+	tf := math.Ldexp(float64(b.hi>>11)/float64(a.hi>>11), b.e-a.e)
+	j := int(tf*16 + 0.5)
+	if j > 16 {
+		j = 16
+	}
+	var at xf
+	if j == 0 {
+		u := xfDiv(b, a)
+		at = xfMul(u, xfPoly(xfMul(u, u), fastAtan[:]))
+	} else {
+		c := xfFromInt(int64(j))
+		c.e -= 4
+		u := xfDiv(xfSub(b, xfMul(c, a)), xfAdd(a, xfMul(c, b)))
+		at = xfAdd(fastAtanTab[j], xfMul(u, xfPoly(xfMul(u, u), fastAtan[:])))
+	}
+	if swap {
+		at = xfSub(fastPiHalf, at)
+	}
+	if x.neg() {
+		at = xfSub(fastPi, at)
+	}
+	at.neg = y.neg()
+	return at
+}
+
+// reducePiHi and reducePiLo are reducePi (x87_trans.go) as two words.
+const (
+	reducePiHi = 0xC
+	reducePiLo = 0x90FDAA22168C234C
+)
+
+// fastTrigReduce is trigReduce without allocation: the quadrant and
+// r = x - k*P/2, exactly, for a finite nonzero x with |x| < 2^63.
+func fastTrigReduce(x f80) (quad int, r xf) {
+	neg, e, m := x.unpack()
+	if e < -1 {
+		return 0, xf{hi: m, e: e, neg: neg}
+	}
+	// X = x * 2^67 = m << (e+4), below 2^130; k = round(X / reducePi).
+	s := uint(e + 4)
+	var x2, x1, x0 uint64
+	if s >= 64 {
+		x2, x1 = m>>(128-s), m<<(s-64)
+	} else {
+		x1, x0 = m>>(64-s), m<<s
+	}
+	// Binary long division. X < 2^(e+68) and reducePi >= 2^67, so the
+	// quotient is below 2^(e+1) (and below 2^63: |x| < 2^63 < 2^63 P/2).
+	var k uint64
+	top := e + 1
+	if top > 62 {
+		top = 62
+	}
+	for i := top; i >= 0; i-- {
+		d2, d1, d0 := shl192(reducePiHi, reducePiLo, uint(i))
+		if x2 > d2 || x2 == d2 && (x1 > d1 || x1 == d1 && x0 >= d0) {
+			var bw uint64
+			x0, bw = bits.Sub64(x0, d0, 0)
+			x1, bw = bits.Sub64(x1, d1, bw)
+			x2, _ = bits.Sub64(x2, d2, bw)
+			k |= 1 << uint(i)
+		}
+	}
+	// The remainder x1:x0 is below reducePi < 2^68; round k to nearest.
+	rneg := false
+	t1, t0 := x1<<1|x0>>63, x0<<1
+	if t1 > reducePiHi || t1 == reducePiHi && t0 >= reducePiLo {
+		k++
+		var bw uint64
+		x0, bw = bits.Sub64(reducePiLo, x0, 0)
+		x1, _ = bits.Sub64(reducePiHi, x1, bw)
+		rneg = true
+	}
+	quad = int(k & 3)
+	// r = remainder * 2^-67: bit 191 of 0:x1:x0 has weight 2^124.
+	r = xfNorm(rneg, 124, 0, x1, x0)
+	if neg {
+		r = r.chs()
+		quad = (4 - quad) & 3
+	}
+	return quad, r
+}
+
+// shl192 returns hi:lo << n for n < 64 as three words.
+func shl192(hi, lo uint64, n uint) (uint64, uint64, uint64) {
+	return hi >> (64 - n), hi<<n | lo>>(64-n), lo << n
+}
+
+// xfSin returns sin r for |r| <= 0.786 (the reduced arguments are within
+// P/4 < π/4), with a relative error below 46u.
+//
+// sin r = r * S(r²), S = Σ_{k<18} (-1)^k r^2k/(2k+1)!: the omitted tail is
+// below 0.786^36/37! < 2^-150, and S = sin(r)/r > 0.9. Horner (xfPoly,
+// n = 17): the absolute terms sum to sinh(r)/r < 1.11, so the error is
+// below 35u * 1.11/0.9 < 43.2u; r² (|δ| < u) adds Σ k r^2k/(2k+1)! u / S
+// < 0.13u. Times r: under 45u.
+func xfSin(r xf) xf {
+	return xfMul(r, xfPoly(xfMul(r, r), fastSin[:]))
+}
+
+// xfCos returns cos r for |r| <= 0.786, with a relative error below 68u.
+//
+// cos r = Σ_{k<18} (-1)^k r^2k/(2k)!: the omitted tail is below
+// 0.786^36/36! < 2^-144, and cos r > 0.707. Horner: the absolute terms sum
+// to cosh r < 1.33, so the error is below 35u * 1.33/0.707 < 66u, and r²
+// (|δ| < u) adds Σ k r^2k/(2k)! u < 0.4u/0.707.
+func xfCos(r xf) xf {
+	return xfPoly(xfMul(r, r), fastCos[:])
+}
+
+// fastTrig approximates sin, cos or tan (fn, as in trigEval) of a finite
+// nonzero x with |x| < 2^63, reduced with the hardware's π (exactly, by
+// fastTrigReduce): below 68u for sin and cos (xfSin, xfCos), 45u + 68u +
+// 4u < 120u for tan.
+func fastTrig(quad int, r xf, fn int) xf {
+	fastConsts()
+	if fn == trigTan {
+		if quad&1 != 0 {
+			// tan(r + π/2) = -cos r / sin r.
+			return xfDiv(xfCos(r), xfSin(r)).chs()
+		}
+		return xfDiv(xfSin(r), xfCos(r))
+	}
+	q := quad
+	if fn == trigCos {
+		q = (q + 1) & 3
+	}
+	var v xf
+	if q&1 != 0 {
+		v = xfCos(r)
+	} else {
+		v = xfSin(r)
+	}
+	if q&2 != 0 {
+		v = v.chs()
+	}
+	return v
+}
