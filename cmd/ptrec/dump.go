@@ -199,8 +199,50 @@ func eventMap(ev *format.Event) map[string]any {
 	case format.KindExit:
 		m["status"] = ev.Exit.Status
 		m["reason"] = ev.Exit.Reason
+	case format.KindSyscalls:
+		recs := make([]map[string]any, len(ev.Syscalls.Records))
+		for i := range ev.Syscalls.Records {
+			r := &ev.Syscalls.Records[i]
+			narg := max(0, min(abi.SyscallNarg(int(r.Code)), len(r.Args)))
+			recs[i] = map[string]any{"tid": r.Tid, "icount": r.Icount, "syscall": abi.SyscallName(int(r.Code)),
+				"syscall_code": r.Code, "args": r.Args[:narg], "ret": r.Ret, "errno": syscallErrno(r),
+				"no_return": r.Flags&kernel.SyscallNoReturn != 0, "rip": r.RIP}
+		}
+		m["syscalls"] = recs
 	}
 	return m
+}
+
+// syscallErrno is the errno name of a logged syscall's failure, or "".
+func syscallErrno(r *format.Syscall) string {
+	if r.Flags&kernel.SyscallNoReturn == 0 && r.Ret < 0 && r.Ret >= -4095 {
+		return abi.Errno(-r.Ret).Name()
+	}
+	return ""
+}
+
+// syscallText is a logged syscall as the text dump shows it:
+// tid:name(args) = ret [ERRNO] @icount.
+func syscallText(r *format.Syscall) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d:%s(", r.Tid, abi.SyscallName(int(r.Code)))
+	narg := max(0, min(abi.SyscallNarg(int(r.Code)), len(r.Args)))
+	for i, a := range r.Args[:narg] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%#x", a)
+	}
+	if r.Flags&kernel.SyscallNoReturn != 0 {
+		fmt.Fprintf(&b, ") no return @%d", r.Icount)
+		return b.String()
+	}
+	fmt.Fprintf(&b, ") = %d", r.Ret)
+	if e := syscallErrno(r); e != "" {
+		b.WriteString(" " + e)
+	}
+	fmt.Fprintf(&b, " @%d", r.Icount)
+	return b.String()
 }
 
 func lwpFlagNames(f int32) []string {
@@ -264,6 +306,19 @@ func eventLine(ev *format.Event) string {
 		return s
 	case format.KindExit:
 		return fmt.Sprintf("%s %s (%s)", head, abi.WaitStatus(ev.Exit.Status), ev.Exit.Reason)
+	case format.KindSyscalls:
+		// One line per event, as for every kind: the records follow in
+		// order, separated by "; ".
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %d:", head, len(ev.Syscalls.Records))
+		for i := range ev.Syscalls.Records {
+			if i > 0 {
+				b.WriteByte(';')
+			}
+			b.WriteByte(' ')
+			b.WriteString(syscallText(&ev.Syscalls.Records[i]))
+		}
+		return b.String()
 	}
 	return head
 }

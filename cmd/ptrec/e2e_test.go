@@ -316,8 +316,8 @@ func TestEarlyEndReplays(t *testing.T) {
 // default stops once, and an unknown policy is a usage error.
 func TestStopPolicies(t *testing.T) {
 	prog, stdin := echoargsSetup(t)
-	stops := map[string]int{}
-	for _, policy := range []string{"syscall", "syscall-entry-exit", "signal", "step"} {
+	stops, syscalls, logged := map[string]int{}, map[string]int{}, map[string]int{}
+	for _, policy := range []string{"syscall-log", "syscall", "syscall-entry-exit", "signal", "step"} {
 		t.Run(policy, func(t *testing.T) {
 			trace := filepath.Join(t.TempDir(), "t.ptrec")
 			rec := runIn(t, goldenDir, stdin, ptrecBin, "record", "--stops", policy, "-o", trace, "--", prog, "one", "exit=3")
@@ -330,8 +330,9 @@ func TestStopPolicies(t *testing.T) {
 			}
 			info := runIn(t, "", "", ptrecBin, "info", "--json", trace)
 			var st struct {
-				Stops string         `json:"stops"`
-				Kinds map[string]int `json:"kinds"`
+				Stops    string         `json:"stops"`
+				Kinds    map[string]int `json:"kinds"`
+				Syscalls int            `json:"syscalls"`
 			}
 			if err := json.Unmarshal([]byte(info.stdout), &st); err != nil {
 				t.Fatalf("info --json: %v\n%s", err, info.stdout)
@@ -339,12 +340,17 @@ func TestStopPolicies(t *testing.T) {
 			if st.Stops != policy {
 				t.Errorf("info says stops %q, want %q", st.Stops, policy)
 			}
-			stops[policy] = st.Kinds["stop"]
+			stops[policy], syscalls[policy], logged[policy] = st.Kinds["stop"], st.Syscalls, st.Kinds["syscalls"]
 		})
 	}
-	sc, both, sig, step := stops["syscall"], stops["syscall-entry-exit"], stops["signal"], stops["step"]
-	if !(sig < sc && sc < both && both < 2*sc+4 && both > 2*sc-8 && step > both) {
-		t.Errorf("stop counts: signal %d, syscall %d, syscall-entry-exit %d, step %d", sig, sc, both, step)
+	sc, both, sig, step, lg := stops["syscall"], stops["syscall-entry-exit"], stops["signal"], stops["step"], stops["syscall-log"]
+	if !(sig < sc && sc < both && both < 2*sc+4 && both > 2*sc-8 && step > both && lg < sc/2) {
+		t.Errorf("stop counts: syscall-log %d, signal %d, syscall %d, syscall-entry-exit %d, step %d", lg, sig, sc, both, step)
+	}
+	// The log has every syscall the entry stops saw, without their stops.
+	if syscalls["syscall-log"] != syscalls["syscall"] || logged["syscall-log"] == 0 || logged["syscall"] != 0 {
+		t.Errorf("syscalls: %d logged in %d events under syscall-log, %d entry stops under syscall (%d events)",
+			syscalls["syscall-log"], logged["syscall-log"], syscalls["syscall"], logged["syscall"])
 	}
 	bad := runIn(t, "", "", ptrecBin, "record", "--stops", "bogus", "--", prog)
 	if bad.code != 2 || !strings.Contains(bad.stderr, "--stops") {

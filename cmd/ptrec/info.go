@@ -61,6 +61,9 @@ func runInfo(s streams, o *infoOptions, path string) error {
 	st := traceStats{Program: h.Program, Argv: h.Argv, Stops: h.Stops, Version: fmt.Sprintf("%d.%d", h.Major, h.Minor),
 		Kinds: map[string]uint64{}, SyscallNames: map[string]uint64{}}
 	pids, tids := map[int32]bool{}, map[int32]bool{}
+	// Syscalls are counted from syscalls events when the trace has them
+	// (policy syscall-log), else from the syscall-entry stops.
+	logged, sceStops, stopNames := false, 0, map[string]uint64{}
 	for {
 		ev, err := rd.Next()
 		if err == io.EOF {
@@ -80,8 +83,20 @@ func runInfo(s streams, o *infoOptions, path string) error {
 				tids[ev.Tid] = true
 			}
 			if ev.Stop.Flags&abi.PL_FLAG_SCE != 0 && abi.WaitStatus(ev.Stop.Status).Stopped() && ev.Stop.Flags&abi.PL_FLAG_SI == 0 {
+				sceStops++
+				stopNames[abi.SyscallName(int(ev.Stop.SyscallCode))]++
+			}
+		}
+		if ev.Kind == format.KindSyscalls {
+			// The kernel's syscall log: every syscall once, whatever
+			// stops the recorder also made.
+			logged = true
+			pids[ev.Pid] = true
+			for i := range ev.Syscalls.Records {
+				r := &ev.Syscalls.Records[i]
+				tids[r.Tid] = true
 				st.Syscalls++
-				st.SyscallNames[abi.SyscallName(int(ev.Stop.SyscallCode))]++
+				st.SyscallNames[abi.SyscallName(int(r.Code))]++
 			}
 		}
 		if ev.Kind == format.KindExit {
@@ -89,6 +104,9 @@ func runInfo(s streams, o *infoOptions, path string) error {
 			st.ExitStatus = &v
 			st.ExitReason = ev.Exit.Reason
 		}
+	}
+	if !logged && h.Stops != "syscall-log" {
+		st.Syscalls, st.SyscallNames = uint64(sceStops), stopNames
 	}
 	inf := rd.Info()
 	st.Processes, st.Threads = len(pids), len(tids)
