@@ -10,7 +10,8 @@ import (
 const maxStackScan = 64 << 10
 
 // callers names, for the first divergence and the control divergence whose
-// pc is in code without source lines (a syscall stop inside libc), the
+// pc is in code without source lines (a syscall stop or a logged syscall
+// inside libc), the
 // nearest caller that has them: the trace is replayed to the stop and the
 // guest stack walked, by the frame-pointer chain when it leads into code
 // with lines, else by scanning the stack for return addresses that follow a
@@ -43,7 +44,12 @@ func (c *comparison) callers() {
 			}
 			reps[d.src], closers = r, append(closers, closeR)
 		}
-		if err := r.GotoEvent(d.seq); err != nil {
+		// A syscall record happened between events: go to its entry.
+		goTo := func() error { return r.GotoEvent(d.seq) }
+		if d.rec {
+			goTo = func() error { return r.GotoIcount(d.Icount) }
+		}
+		if err := goTo(); err != nil {
 			continue
 		}
 		if r.SelectThread(d.tid) != nil {

@@ -10,8 +10,10 @@ import (
 )
 
 // context returns up to n events (requests left out) on each side of seq
-// in the trace at path, the event at seq marked with ">".
-func context(path string, seq int64, n int) ([]string, error) {
+// in the trace at path, the event at seq marked with ">". A syscalls event
+// is one line per record, and sub >= 0 marks record sub of event seq
+// instead of the event.
+func context(path string, seq, sub int64, n int) ([]string, error) {
 	if seq < 0 || n < 0 {
 		return nil, nil
 	}
@@ -39,19 +41,47 @@ func context(path string, seq int64, n int) ([]string, error) {
 		if ev.Kind == format.KindRequest && ev.Seq != uint64(seq) {
 			continue
 		}
-		line := Line(ev)
+		// The event's lines: one per record of a syscalls event (unless
+		// the event itself is marked), else one.
+		recs := ev.Kind == format.KindSyscalls && !(ev.Seq == uint64(seq) && sub < 0)
+		lines, mark := 1, -1
+		if recs {
+			lines = len(ev.Syscalls.Records)
+		}
 		switch {
-		case ev.Seq < uint64(seq):
-			before = append(before, "  "+line)
-			if len(before) > n {
-				before = before[1:]
-			}
+		case ev.Seq > uint64(seq):
+			mark = -2 // all after
+		case ev.Seq == uint64(seq) && recs:
+			mark = int(min(max(sub, 0), int64(lines)))
 		case ev.Seq == uint64(seq):
-			out = append(before, "> "+line)
+			mark = 0
+		}
+		if mark == lines {
+			// No such record: mark the event.
+			out = append(before, "> "+Line(ev))
 			after = 0
-		default:
-			out = append(out, "  "+line)
-			after++
+			continue
+		}
+		for i := 0; i < lines && after < n; i++ {
+			var line string
+			if recs {
+				line = recordLine(ev, i)
+			} else {
+				line = Line(ev)
+			}
+			switch {
+			case mark == -2 || mark >= 0 && i > mark:
+				out = append(out, "  "+line)
+				after++
+			case i == mark:
+				out = append(before, "> "+line)
+				after = 0
+			default:
+				before = append(before, "  "+line)
+				if len(before) > n {
+					before = before[1:]
+				}
+			}
 		}
 	}
 	return out, nil
@@ -93,6 +123,9 @@ func Line(ev *format.Event) string {
 			s += fmt.Sprintf(" %q", in.Path)
 		}
 		s += fmt.Sprintf(" args=%v → ret=%d", in.Args, in.Ret)
+		if in.Errno != 0 {
+			s += " " + abi.Errno(in.Errno).Name()
+		}
 		if len(in.Out) > 0 {
 			s += fmt.Sprintf(" out=%x", in.Out[:min(len(in.Out), 16)])
 			if len(in.Out) > 16 {
@@ -105,6 +138,8 @@ func Line(ev *format.Event) string {
 		return s
 	case format.KindExit:
 		return fmt.Sprintf("%s %s (%s)", head, abi.WaitStatus(ev.Exit.Status), ev.Exit.Reason)
+	case format.KindSyscalls:
+		return fmt.Sprintf("%s %d records", head, len(ev.Syscalls.Records))
 	}
 	return head
 }

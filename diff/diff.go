@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"ptrec/format"
@@ -59,10 +60,15 @@ type HeaderDiff struct {
 
 // Divergence is one point where the traces differ.
 type Divergence struct {
-	What     string    `json:"what"` // "changed", "only in A", "only in B"
-	Detail   string    `json:"detail"`
-	SeqA     int64     `json:"seq_a"` // -1: none
-	SeqB     int64     `json:"seq_b"`
+	What   string `json:"what"` // "changed", "only in A", "only in B"
+	Detail string `json:"detail"`
+	SeqA   int64  `json:"seq_a"` // -1: none
+	SeqB   int64  `json:"seq_b"`
+	// RecordA and RecordB index the syscall record of event SeqA (SeqB)
+	// when the divergence is a syscall of a syscall-log trace (the
+	// records of a syscalls event count from 0).
+	RecordA  *int      `json:"record_a,omitempty"`
+	RecordB  *int      `json:"record_b,omitempty"`
 	Icount   uint64    `json:"icount"`
 	Thread   int       `json:"thread"` // thread in order of first appearance
 	Syscall  string    `json:"syscall,omitempty"`
@@ -76,6 +82,7 @@ type Divergence struct {
 	src *trace // the trace of the event, its seq and thread
 	seq uint64
 	tid int32
+	rec bool // a syscall record: Icount is its entry, where callers goes
 }
 
 // Origin is the input a divergence began with.
@@ -91,7 +98,11 @@ type SyscallDiff struct {
 	Name string `json:"name"`
 	SeqA int64  `json:"seq_a"`
 	SeqB int64  `json:"seq_b"`
-	What string `json:"what"`
+	// RecordA and RecordB index the syscall's record in events SeqA and
+	// SeqB (a syscall-log trace; see Divergence).
+	RecordA *int   `json:"record_a,omitempty"`
+	RecordB *int   `json:"record_b,omitempty"`
+	What    string `json:"what"`
 }
 
 // OutputDiff compares what the guests wrote to a stream.
@@ -255,14 +266,15 @@ func (c *comparison) events() {
 			}
 		}
 	}
-	// Order the differences by where they happen: an event only in B
-	// sorts at the A event it precedes, and the reverse.
+	// Order the differences by where they happen (items are in that
+	// order): an event only in B sorts at the A event it precedes, and the
+	// reverse.
 	pos := func(x int, t *trace) uint64 {
 		if x >= 0 {
-			return t.items[x].seq
+			return uint64(x)
 		}
 		if y := -x - 2; y >= 0 && y < len(t.items) {
-			return t.items[y].seq
+			return uint64(y)
 		}
 		return ^uint64(0)
 	}
@@ -305,13 +317,24 @@ func (c *comparison) equal(ia, ib int) bool {
 	return x.full == y.full
 }
 
-// syscall notes an aligned syscall stop whose registers differ.
+// syscall notes an aligned syscall whose arguments or result differ: a
+// record of a syscall-log trace, or a syscall stop of a trace without the
+// log (in one with it, a stop at a syscall is not the syscall: see
+// trace.complete).
 func (c *comparison) syscall(ia, ib int) {
 	x, y := &c.a.items[ia], &c.b.items[ib]
-	if x.kind != format.KindStop || x.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) == 0 {
+	s := &c.rep.Summary
+	if x.kind == format.KindSyscalls {
+		s.SyscallsDiffer++
+		if len(s.Syscalls) < maxListed {
+			s.Syscalls = append(s.Syscalls, SyscallDiff{Name: abi.SyscallName(int(x.sys)), SeqA: int64(x.seq), SeqB: int64(y.seq),
+				RecordA: recIndex(x), RecordB: recIndex(y), What: syscallSummary(x, y)})
+		}
 		return
 	}
-	s := &c.rep.Summary
+	if x.kind != format.KindStop || x.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) == 0 || c.a.syslog || c.b.syslog {
+		return
+	}
 	s.SyscallsDiffer++
 	if len(s.Syscalls) >= maxListed {
 		return
@@ -326,7 +349,7 @@ func (c *comparison) syscall(ia, ib int) {
 	if x.rip != y.rip {
 		what += fmt.Sprintf(", pc %#x vs %#x", x.rip, y.rip)
 	}
-	s.Syscalls = append(s.Syscalls, SyscallDiff{abi.SyscallName(int(x.sys)), int64(x.seq), int64(y.seq), what})
+	s.Syscalls = append(s.Syscalls, SyscallDiff{Name: abi.SyscallName(int(x.sys)), SeqA: int64(x.seq), SeqB: int64(y.seq), What: what})
 }
 
 func (c *comparison) output() {
@@ -436,7 +459,7 @@ func (c *comparison) addControl() {
 		c.rep.Origin.Message += "; control flow did not differ at the level of syscalls and stops"
 		return
 	}
-	where := fmt.Sprintf("; control flow first differs at event %d (B: %d), before instruction %d", ct.SeqA, ct.SeqB, ct.Icount)
+	where := fmt.Sprintf("; control flow first differs at event %s (B: %s), before instruction %d", EventName(ct.SeqA, ct.RecordA), EventName(ct.SeqB, ct.RecordB), ct.Icount)
 	if ct.Syscall != "" {
 		where += " (" + ct.Syscall + ")"
 	}
@@ -482,21 +505,93 @@ func (c *comparison) divergence(p pair) (*Divergence, error) {
 	if p.ia < 0 {
 		d.src = c.b
 	}
-	if it.kind == format.KindStop && it.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 {
+	if it.kind == format.KindStop && it.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 || it.kind == format.KindSyscalls {
 		d.Syscall = abi.SyscallName(int(it.sys))
 	}
-	if it.kind == format.KindStop && it.rip != 0 {
+	if (it.kind == format.KindStop || it.kind == format.KindSyscalls) && it.rip != 0 {
 		l := sym.Locate(it.rip)
 		d.Location = &l
 	}
+	subA, subB := int64(-1), int64(-1)
+	if it.kind == format.KindSyscalls {
+		d.rec = true
+		if err := c.records(d, p); err != nil {
+			return nil, err
+		}
+		if d.RecordA != nil {
+			subA = int64(*d.RecordA)
+		}
+		if d.RecordB != nil {
+			subB = int64(*d.RecordB)
+		}
+	}
 	var err error
-	if d.ContextA, err = context(c.a.path, d.SeqA, c.o.Context); err != nil {
+	if d.ContextA, err = context(c.a.path, d.SeqA, subA, c.o.Context); err != nil {
 		return nil, err
 	}
-	if d.ContextB, err = context(c.b.path, d.SeqB, c.o.Context); err != nil {
+	if d.ContextB, err = context(c.b.path, d.SeqB, subB, c.o.Context); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// records completes the divergence of a syscall record: which records
+// they are, and its detail with the arguments and results, read again from
+// the traces (items keep only hashes of the arguments).
+func (c *comparison) records(d *Divergence, p pair) error {
+	var ra, rb *format.Syscall
+	var err error
+	if p.ia >= 0 {
+		x := &c.a.items[p.ia]
+		d.RecordA = recIndex(x)
+		if ra, err = readRecord(c.a.path, x.seq, x.sub); err != nil {
+			return fmt.Errorf("%s: %w", c.a.path, err)
+		}
+	}
+	if p.ib >= 0 {
+		y := &c.b.items[p.ib]
+		d.RecordB = recIndex(y)
+		if rb, err = readRecord(c.b.path, y.seq, y.sub); err != nil {
+			return fmt.Errorf("%s: %w", c.b.path, err)
+		}
+	}
+	switch {
+	case ra != nil && rb != nil:
+		d.Detail = syscallChanged(&c.a.items[p.ia], &c.b.items[p.ib], ra, rb)
+	case ra != nil:
+		d.Detail = "A has syscall " + syscallText(ra) + " where B has none"
+		d.RecordB = neighbour(c.b, -p.ib-2)
+	default:
+		d.Detail = "B has syscall " + syscallText(rb) + " where A has none"
+		d.RecordA = neighbour(c.a, -p.ia-2)
+	}
+	return nil
+}
+
+// recIndex is the record index of a syscall item (nil for other items).
+func recIndex(it *item) *int {
+	if it.kind != format.KindSyscalls {
+		return nil
+	}
+	i := int(it.sub)
+	return &i
+}
+
+// neighbour is the record index of item x of t, the item a missing one
+// sorts at (nil when x is none or not a record).
+func neighbour(t *trace, x int) *int {
+	if x < 0 || x >= len(t.items) {
+		return nil
+	}
+	return recIndex(&t.items[x])
+}
+
+// EventName names an event, or a record of a syscalls event: "22", "22[5]".
+func EventName(seq int64, rec *int) string {
+	if rec == nil {
+		return strconv.FormatInt(seq, 10)
+	}
+	return fmt.Sprintf("%d[%d]", seq, *rec)
 }
 
 // changed says what differs between two aligned items.
@@ -519,6 +614,9 @@ func (c *comparison) changed(x, y *item) string {
 		return brief(x) + ": " + strings.Join(parts, ", ")
 	case format.KindInput:
 		if x.class == ClassOutput {
+			if x.aux == y.aux {
+				return brief(x) + ": the host's result differs"
+			}
 			return brief(x) + ": the guest wrote different bytes"
 		}
 		return brief(x) + ": " + describeInput(x) + " returned different data"
@@ -553,6 +651,8 @@ func brief(it *item) string {
 		return "memory delta"
 	case format.KindExit:
 		return "exit"
+	case format.KindSyscalls:
+		return "syscall " + abi.SyscallName(int(it.sys))
 	}
 	return it.kind.String()
 }

@@ -3,6 +3,7 @@ package diff_test
 import (
 	"bytes"
 	"debug/elf"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,28 @@ import (
 
 var repoRoot = func() string { wd, _ := os.Getwd(); return filepath.Join(wd, "..") }()
 
-// recordTo records prog (a path under the repository) into a trace file;
-// seed < 0 uses the real host's clocks and randomness.
+// recordTo records prog (a path under the repository) into a trace file
+// under the default stop policy (the syscall log); seed < 0 uses the real
+// host's clocks and randomness.
 func recordTo(t *testing.T, prog string, seed int64, args ...string) string {
+	t.Helper()
+	return recordStops(t, "", prog, seed, args...)
+}
+
+// recordStops is recordTo under the stop policy stops.
+func recordStops(t *testing.T, stops, prog string, seed int64, args ...string) string {
+	t.Helper()
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	return recordHost(t, stops, devnull, prog, seed, args...)
+}
+
+// recordHost is recordStops with stdout going to the file out (stdin and
+// stderr to /dev/null).
+func recordHost(t *testing.T, stops string, out *os.File, prog string, seed int64, args ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -27,7 +47,7 @@ func recordTo(t *testing.T, prog string, seed int64, args ...string) string {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	var host kernel.Host = hostos.New(devnull, devnull, devnull)
+	var host kernel.Host = hostos.New(devnull, out, devnull)
 	if seed >= 0 {
 		host = hostos.NewFixed(host, uint64(seed))
 	}
@@ -35,10 +55,10 @@ func recordTo(t *testing.T, prog string, seed int64, args ...string) string {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(repoRoot, prog)
 	}
-	o := record.Options{Path: path, Argv: append([]string{path}, args...), Envp: []string{"LANG=C"}, Host: host,
+	o := record.Options{Path: path, Argv: append([]string{path}, args...), Envp: []string{"LANG=C"}, Host: host, Stops: stops,
 		Facts: kernel.HostFacts{Sysname: "Linux", Machine: "x86_64", Cwd: "/", HostPid: 4242}}
-	out := filepath.Join(dir, "t.ptrec")
-	f, err := os.Create(out)
+	trace := filepath.Join(dir, "t.ptrec")
+	f, err := os.Create(trace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +73,7 @@ func recordTo(t *testing.T, prog string, seed int64, args ...string) string {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return trace
 }
 
 func compare(t *testing.T, a, b string, o diff.Options) *diff.Report {
@@ -116,6 +136,16 @@ func TestTwoBuildsOneLine(t *testing.T) {
 	if !rep.Summary.ExitDiffers || len(rep.Summary.Output) == 0 {
 		t.Errorf("summary = %+v, want the exit status and stdout to differ", rep.Summary)
 	}
+	// Under the syscall log each syscall counts once, as its record: the
+	// write (other bytes) and exit_group (another status), and not the
+	// stop at exit_group's entry as well.
+	var names []string
+	for _, x := range rep.Summary.Syscalls {
+		names = append(names, x.Name)
+	}
+	if rep.Summary.SyscallsDiffer != 2 || strings.Join(names, " ") != "write exit_group" {
+		t.Errorf("%d syscalls differ: %+v, want write and exit_group", rep.Summary.SyscallsDiffer, rep.Summary.Syscalls)
+	}
 	d := rep.Deep
 	if d == nil || d.Location == nil || d.Location.Func != "weight" || d.Location.File != "pick.c" || d.Location.Line != 11 {
 		t.Errorf("deep = %+v, want the instruction in weight at pick.c:11", d)
@@ -146,6 +176,9 @@ func TestInputOriginAndIgnore(t *testing.T) {
 	}
 }
 
+// TestAlignmentSurvivesInsertion: spin makes one more getppid in B. Under
+// the syscall log the getppids are records of one syscalls event, each its
+// own item: the extra one is the only item only in B, and the rest aligns.
 func TestAlignmentSurvivesInsertion(t *testing.T) {
 	a := recordTo(t, "testdata/bin/spin.musl", 1, "sys", "20")
 	b := recordTo(t, "testdata/bin/spin.musl", 1, "sys", "21")
@@ -154,11 +187,52 @@ func TestAlignmentSurvivesInsertion(t *testing.T) {
 	if rep.Same || rep.Origin == nil || rep.Origin.Class != "arguments" {
 		t.Fatalf("spin 20 vs 21: same=%v origin=%+v", rep.Same, rep.Origin)
 	}
-	// One more getppid: its stop (the recorder stops at syscall entries)
-	// is only in B; the rest aligns (the stops differ in the registers
-	// that hold the count).
+	// 20 getppids and the other syscalls are records, besides the stops,
+	// inputs and the memory delta.
+	if s.OnlyA != 0 || s.OnlyB != 1 || s.Aligned < 30 {
+		t.Errorf("summary = %+v, want 1 item only in B, none only in A, the rest aligned", s)
+	}
+	// Only the output's digits differ besides: no syscall differs in its
+	// arguments or result.
+	if s.SyscallsDiffer != 0 {
+		t.Errorf("%d syscalls differ (%+v), want none", s.SyscallsDiffer, s.Syscalls)
+	}
+	f := rep.First
+	if f == nil || f.What != "only in B" || f.Syscall != "getppid" || f.RecordB == nil || !strings.HasPrefix(f.Detail, "B has syscall getppid() = ") {
+		t.Fatalf("first difference = %+v, want the extra getppid record only in B\n%s", f, text(rep))
+	}
+	// The context is the records around it, the extra one marked.
+	marked := ""
+	for _, l := range f.ContextB {
+		if strings.HasPrefix(l, "> ") {
+			marked = l
+		}
+	}
+	if want := fmt.Sprintf("> #%d[%d] ", f.SeqB, *f.RecordB); !strings.HasPrefix(marked, want) || !strings.Contains(marked, " getppid() = ") {
+		t.Errorf("marked context line %q, want %q… of getppid; context:\n%s", marked, want, strings.Join(f.ContextB, "\n"))
+	}
+	if out := text(rep); !strings.Contains(out, fmt.Sprintf("first difference at event %d (B: %d[%d])", f.SeqA, f.SeqB, *f.RecordB)) &&
+		!strings.Contains(out, fmt.Sprintf("first difference at event %d[", f.SeqA)) {
+		t.Errorf("text report does not name the record:\n%s", out)
+	}
+}
+
+// TestAlignmentSurvivesInsertionStops is the same under the policy syscall:
+// a stop at each syscall's entry, the extra getppid's stop only in B.
+func TestAlignmentSurvivesInsertionStops(t *testing.T) {
+	a := recordStops(t, record.StopsSyscall, "testdata/bin/spin.musl", 1, "sys", "20")
+	b := recordStops(t, record.StopsSyscall, "testdata/bin/spin.musl", 1, "sys", "21")
+	rep := compare(t, a, b, diff.Options{})
+	s := rep.Summary
+	if rep.Same || rep.Origin == nil || rep.Origin.Class != "arguments" {
+		t.Fatalf("spin 20 vs 21: same=%v origin=%+v", rep.Same, rep.Origin)
+	}
+	// The stops differ in the registers that hold the count.
 	if s.OnlyA != 0 || s.OnlyB != 1 || s.Aligned < 40 {
 		t.Errorf("summary = %+v, want 1 event only in B, none only in A, the rest aligned", s)
+	}
+	if f := rep.First; f == nil || f.RecordA != nil || f.RecordB != nil {
+		t.Errorf("first difference = %+v, want no syscall records in a trace without the log", f)
 	}
 }
 
@@ -219,4 +293,69 @@ func elfSymbol(t *testing.T, prog, name string) uint64 {
 	}
 	t.Fatalf("%s has no symbol %s", prog, name)
 	return 0
+}
+
+// TestDiffSyscallResult records store-v1 twice under the syscall log, the
+// second time with stdout a file open only for reading, so that its write
+// fails: the traces differ first in the host write's result, and the write
+// syscall is where control flow first differs, reported with its arguments,
+// both results, its pc in libc and its caller in main at store.c:17.
+func TestDiffSyscallResult(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "store")
+	install(t, "testdata/diff/store-v1", prog)
+	a := recordTo(t, prog, 1)
+	ro := filepath.Join(t.TempDir(), "ro")
+	if err := os.WriteFile(ro, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Open(ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	b := recordHost(t, "", out, prog, 1)
+	rep := compare(t, a, b, diff.Options{})
+	t.Logf("report:\n%s", text(rep))
+	if rep.Same {
+		t.Fatal("a write that fails compares the same as one that succeeds")
+	}
+	f := rep.First
+	if f == nil || f.Syscall != "" || !strings.HasPrefix(f.Detail, "host write") || !strings.Contains(f.Detail, "the host's result differs") {
+		t.Errorf("first difference = %+v, want the host write's result", f)
+	}
+	c := rep.Control
+	if c == nil {
+		t.Fatalf("no control divergence:\n%s", text(rep))
+	}
+	// The write's fd and length, its result in A, the error in B.
+	if c.Syscall != "write" || c.RecordA == nil || c.RecordB == nil ||
+		!strings.HasPrefix(c.Detail, "write(1, 0x") || !strings.Contains(c.Detail, ", 5) = 5 vs = -9 (EBADF)") {
+		t.Errorf("control = %+v, want write(1, …, 5) = 5 vs = -9 (EBADF)\n%s", c, text(rep))
+	}
+	if c.Location == nil || c.Location.Line != 0 {
+		t.Errorf("control location = %v, want the pc in libc's write", c.Location)
+	}
+	if cl := c.Caller; cl == nil || cl.Func != "main" || cl.File != "store.c" || cl.Line != 17 {
+		t.Errorf("control caller = %v, want main at store.c:17", cl)
+	}
+	s := rep.Summary
+	if s.SyscallsDiffer != 1 || len(s.Syscalls) != 1 || s.Syscalls[0].Name != "write" || s.Syscalls[0].What != "result 5 vs -9 (EBADF)" ||
+		s.Syscalls[0].RecordA == nil || *s.Syscalls[0].RecordA != *c.RecordA {
+		t.Errorf("summary syscalls = %d %+v, want the write: result 5 vs -9 (EBADF)", s.SyscallsDiffer, s.Syscalls)
+	}
+	txt := text(rep)
+	for _, want := range []string{
+		fmt.Sprintf("control flow first differs at event %d[%d] (B: %d[%d]): write(1, 0x", c.SeqA, *c.RecordA, c.SeqB, *c.RecordB),
+		"called from 0x", "(store.c:17)",
+		fmt.Sprintf("write#%d[%d](result 5 vs -9 (EBADF))", c.SeqA, *c.RecordA),
+	} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text report lacks %q:\n%s", want, txt)
+		}
+	}
+	// With --ignore pid everything is compared at control level only
+	// (results may be derived data): a failure still differs there.
+	if rep := compare(t, a, b, diff.Options{Ignore: diff.IgnorePid}); rep.Control == nil || rep.Control.Syscall != "write" {
+		t.Errorf("with --ignore pid: control = %+v, want the write\n%s", rep.Control, text(rep))
+	}
 }

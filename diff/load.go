@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sort"
 
 	"ptrec/format"
 	"ptrec/kernel"
@@ -12,22 +13,27 @@ import (
 
 // item is the summary of one event that the comparison keeps in memory:
 // ptrace requests are left out (they are the recorder's own, and what they
-// return is in the stops and memory deltas).
+// return is in the stops and memory deltas). A syscalls event is not an
+// item: each of its records is (kind format.KindSyscalls, sub its index),
+// so a syscall of the syscall log aligns and compares on its own, in its
+// own thread, as a syscall stop does.
 type item struct {
 	seq     uint64
-	icount  uint64
+	icount  uint64 // a syscall record's: the global count at its entry
 	dIcount uint64 // instructions since the previous item of the thread
 	kind    format.Kind
+	sub     uint32 // index of a syscall record in its syscalls event
 	pid     int32
 	tid     int32
 	sig     uint64 // what aligns: kind, stop kind, syscall, host op
 	full    uint64 // everything else
 	ctl     uint64 // what control flow shows (for ignored, derived data)
+	aux     uint64 // a record's arguments, the bytes an input gave the host (hashes)
 	class   Class  // input class (inputs)
-	sys     uint32 // syscall code (syscall stops)
-	flags   int32  // pl_flags (stops)
+	sys     uint32 // syscall code (syscall stops and records)
+	flags   int32  // pl_flags (stops), kernel.SyscallNoReturn (records)
 	rip     uint64
-	rax     uint64
+	rax     uint64 // a record's result: rax after the syscall
 	op      kernel.HostOp
 	path    string
 }
@@ -72,7 +78,15 @@ type trace struct {
 	outN    [3]int64  // total bytes written
 	taint   int       // first item compared at control level (len(items): none)
 	trunc   bool
+	// syslog: the trace was recorded with the syscall log (its syscalls
+	// are records of syscalls events; docs/FORMAT.md, kind 6). Its items
+	// are in the order they happened (icount), not in the trace's.
+	syslog bool
 }
+
+// stopsSyscallLog is the header's Stops of a trace recorded with the
+// syscall log (record.StopsSyscallLog).
+const stopsSyscallLog = "syscall-log"
 
 // maxOutput caps the output kept per stream for the byte comparison.
 const maxOutput = 16 << 20
@@ -119,20 +133,17 @@ func load(path string, ig Ignore) (*trace, error) {
 	defer rd.Close()
 	inf := rd.Info()
 	t := &trace{path: path, hdr: rd.Header(), trunc: inf.Truncated}
+	t.syslog = t.hdr.Stops == stopsSyscallLog || inf.Kinds[format.KindSyscalls] > 0
 	// Size for the events kept (all but requests) when the index says.
 	keep := inf.Events / 4
 	if inf.Kinds != nil {
 		keep = inf.Events - inf.Kinds[format.KindRequest]
 	}
 	t.items = make([]item, 0, min(keep+16, 1<<22))
-	t.taint = -1
-	if ig&(IgnoreEnvironment|IgnoreAddresses|IgnorePid) != 0 {
-		t.taint = 0
-	}
-	rank := map[threadKey]int{}
+	// keys[i] is the thread of items[i], until the threads are built.
+	keys := make([]threadKey, 0, cap(t.items))
 	lastTid := map[int32]int32{}
 	var lastKey threadKey
-	lastIc := map[int]uint64{}
 	handles := map[int64]string{}
 	for {
 		ev, err := rd.Next()
@@ -143,7 +154,21 @@ func load(path string, ig Ignore) (*trace, error) {
 			return nil, err
 		}
 		t.events++
-		if ev.Kind == format.KindRequest {
+		switch ev.Kind {
+		case format.KindRequest:
+			continue
+		case format.KindSyscalls:
+			t.syslog = true
+			for i := range ev.Syscalls.Records {
+				r := &ev.Syscalls.Records[i]
+				it := item{seq: ev.Seq, sub: uint32(i), icount: r.Icount, kind: ev.Kind, pid: ev.Pid, tid: r.Tid}
+				summarizeSyscall(&it, r, ig)
+				if _, ok := lastTid[ev.Pid]; !ok {
+					lastTid[ev.Pid] = r.Tid
+				}
+				t.items = append(t.items, it)
+				keys = append(keys, threadKey{ev.Pid, r.Tid})
+			}
 			continue
 		}
 		it := item{seq: ev.Seq, icount: ev.Icount, kind: ev.Kind, pid: ev.Pid, tid: ev.Tid}
@@ -165,25 +190,140 @@ func load(path string, ig Ignore) (*trace, error) {
 		if ev.Kind == format.KindStop {
 			lastKey = key
 		}
-		r, ok := rank[key]
+		t.summarize(&it, ev, ig, handles)
+		t.items = append(t.items, it)
+		keys = append(keys, key)
+	}
+	if t.syslog {
+		t.order(keys)
+	}
+	t.threadItems(keys, ig)
+	return t, nil
+}
+
+// order puts the items of a syscall-log trace in the order they happened.
+// A syscalls event comes at the stop where the recorder fetched the log,
+// after the syscalls it records, so its records move back to their entry
+// instruction counts; at an equal count an event the trace has first stays
+// first: an entry stop (exit_group, or the stop after a batch of logged
+// syscalls) before the syscall's record, and the host inputs a syscall made
+// (logged while it ran, at its entry count) before its record, which holds
+// its result, so that a different input is seen before the result it
+// causes. Events themselves are in icount order already.
+//
+// Inputs carry no thread (pid 0) and load gave them the thread of the last
+// stop, which under the syscall log may be long before; an input followed
+// by a record at its own count was made by that syscall, and is that
+// record's thread's.
+func (t *trace) order(keys []threadKey) {
+	sort.Sort(byTime{t.items, keys})
+	next := -1 // the nearest record after i
+	for i := len(t.items) - 1; i >= 0; i-- {
+		it := &t.items[i]
+		switch {
+		case it.kind == format.KindSyscalls:
+			next = i
+		case it.kind == format.KindInput && it.pid == 0 && next >= 0 && t.items[next].icount == it.icount:
+			keys[i] = keys[next]
+		}
+	}
+}
+
+// byTime sorts items (and their thread keys alike) by instruction count,
+// then trace position: (seq, sub) is unique, so the order is total.
+type byTime struct {
+	items []item
+	keys  []threadKey
+}
+
+func (b byTime) Len() int { return len(b.items) }
+
+func (b byTime) Less(i, j int) bool {
+	x, y := &b.items[i], &b.items[j]
+	if x.icount != y.icount {
+		return x.icount < y.icount
+	}
+	if x.seq != y.seq {
+		return x.seq < y.seq
+	}
+	return x.sub < y.sub
+}
+
+func (b byTime) Swap(i, j int) {
+	b.items[i], b.items[j] = b.items[j], b.items[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+}
+
+// threadItems builds the per-thread lists (threads in order of first
+// appearance), gives each item the instructions since its thread's previous
+// one, completes the hashes with what depends on that, and finds the first
+// item compared at control level only.
+func (t *trace) threadItems(keys []threadKey, ig Ignore) {
+	t.taint = -1
+	if ig&(IgnoreEnvironment|IgnoreAddresses|IgnorePid) != 0 {
+		t.taint = 0
+	}
+	rank := map[threadKey]int{}
+	var lastIc []uint64
+	for i := range t.items {
+		it := &t.items[i]
+		r, ok := rank[keys[i]]
 		if !ok {
 			r = len(t.threads)
-			rank[key] = r
+			rank[keys[i]] = r
 			t.threads = append(t.threads, nil)
+			lastIc = append(lastIc, 0)
 		}
-		it.dIcount = ev.Icount - lastIc[r]
-		lastIc[r] = ev.Icount
-		t.summarize(&it, ev, ig, handles)
+		it.dIcount = it.icount - lastIc[r]
+		lastIc[r] = it.icount
+		t.complete(it, ig)
 		if t.taint < 0 && it.kind == format.KindInput && ignored(it.class, ig) {
-			t.taint = len(t.items)
+			t.taint = i
 		}
-		t.threads[r] = append(t.threads[r], len(t.items))
-		t.items = append(t.items, it)
+		t.threads[r] = append(t.threads[r], i)
 	}
 	if t.taint < 0 {
 		t.taint = len(t.items)
 	}
-	return t, nil
+}
+
+// complete adds to an item's hashes what load knows only once the items
+// are in order and in threads: the instructions since the thread's previous
+// item, and the syscall of a syscall stop.
+//
+// In a syscall-log trace a syscall is a record, and the stops at syscalls
+// the policy still makes are plain stops, not syscalls: the stop at the
+// entry of the syscall after a batch of logged ones is at whichever syscall
+// the count reaches (the syscall itself is a record of a later syscalls
+// event), and the exec stop (an execve exit) and the stops at exit and
+// exit_group are the events exec and thread exit make, the syscalls being
+// records too. So such a stop aligns by its kind without the syscall code
+// (a batch stop aligns with the other trace's batch stop at the same
+// place, even when an inserted syscall moved it to another syscall), and
+// is not counted among the syscalls that differ; only the stops at exit
+// and exit_group keep the code, as thread ends must not align with a batch
+// stop. Brief and the report still name the syscall a stop is at.
+func (t *trace) complete(it *item, ig Ignore) {
+	sig, full, ctl := hasher(it.sig), hasher(it.full), hasher(it.ctl)
+	if it.kind == format.KindStop && it.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 && (!t.syslog || endsThread(it.sys)) {
+		sig.u(uint64(it.sys))
+	}
+	switch it.kind {
+	case format.KindStop, format.KindSyscalls:
+		full.u(it.dIcount)
+		if ig == 0 {
+			// Nothing is ignored: a different number of instructions
+			// between two stops is a different path. (With ignored
+			// inputs it may be data: printing other digits.)
+			ctl.u(it.dIcount)
+		}
+	}
+	it.sig, it.full, it.ctl = uint64(sig), uint64(full), uint64(ctl)
+}
+
+// endsThread reports whether syscall code ends its thread or process.
+func endsThread(code uint32) bool {
+	return code == abi.SYS_EXIT || code == abi.SYS_EXIT_GROUP
 }
 
 // ignored reports whether inputs of class c are ignored by ig.
@@ -217,8 +357,7 @@ func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int
 		}
 		sig.u(uint64(st.Flags & kinds))
 		if st.Flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 {
-			it.sys = st.SyscallCode
-			sig.u(uint64(st.SyscallCode))
+			it.sys = st.SyscallCode // hashed by complete
 		}
 		sig.u(uint64(st.Signo))
 		full.u(uint64(st.Status))
@@ -227,7 +366,6 @@ func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int
 		full.u(uint64(st.Code))
 		full.u(st.SigAddr)
 		full.u(uint64(st.SyscallNarg))
-		full.u(it.dIcount)
 		if ig&IgnorePid == 0 {
 			full.u(uint64(st.ChildPid))
 		}
@@ -238,12 +376,6 @@ func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int
 		ctl.u(uint64(st.Code))
 		if ig&IgnoreAddresses == 0 && ws.Stopped() {
 			ctl.u(it.rip)
-		}
-		if ig == 0 {
-			// Nothing is ignored: a different number of instructions
-			// between two stops is a different path. (With ignored
-			// inputs it may be data: printing other digits.)
-			ctl.u(it.dIcount)
 		}
 	case format.KindInput:
 		in := ev.Input
@@ -271,6 +403,9 @@ func (t *trace) summarize(it *item, ev *format.Event, ig Ignore, handles map[int
 			full.u(uint64(a))
 		}
 		full.b(in.In)
+		aux := newHasher()
+		aux.b(in.In)
+		it.aux = uint64(aux)
 		full.u(uint64(in.Ret))
 		full.u(uint64(in.Errno))
 		if it.class != ClassMetadata {

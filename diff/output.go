@@ -38,7 +38,7 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 		fmt.Fprintln(w, col("1", "origin: "+r.Origin.Message))
 	}
 	if d := r.First; d != nil {
-		fmt.Fprintf(w, "%s at event %d (B: %d), thread %d: %s\n", col("1", "first difference"), d.SeqA, d.SeqB, d.Thread, d.Detail)
+		fmt.Fprintf(w, "%s at event %s (B: %s), thread %d: %s\n", col("1", "first difference"), EventName(d.SeqA, d.RecordA), EventName(d.SeqB, d.RecordB), d.Thread, d.Detail)
 		if d.Location != nil {
 			fmt.Fprintf(w, "  at pc %s\n", d.Location)
 		}
@@ -54,8 +54,8 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 			fmt.Fprintln(w, markLine(l, col, "32"))
 		}
 	}
-	if c := r.Control; c != nil && (r.First == nil || c.SeqA != r.First.SeqA || c.SeqB != r.First.SeqB) {
-		fmt.Fprintf(w, "control flow first differs at event %d (B: %d): %s\n", c.SeqA, c.SeqB, c.Detail)
+	if c := r.Control; c != nil && (r.First == nil || !samePlace(c, r.First)) {
+		fmt.Fprintf(w, "control flow first differs at event %s (B: %s): %s\n", EventName(c.SeqA, c.RecordA), EventName(c.SeqB, c.RecordB), c.Detail)
 		if c.Location != nil {
 			fmt.Fprintf(w, "  at pc %s\n", c.Location)
 		}
@@ -75,7 +75,7 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 	if s.SyscallsDiffer > 0 {
 		fmt.Fprintf(w, "  %d syscalls differ in arguments or results:", s.SyscallsDiffer)
 		for _, x := range s.Syscalls {
-			fmt.Fprintf(w, " %s#%d(%s)", x.Name, x.SeqA, x.What)
+			fmt.Fprintf(w, " %s#%s(%s)", x.Name, EventName(x.SeqA, x.RecordA), x.What)
 		}
 		fmt.Fprintln(w)
 	}
@@ -87,6 +87,12 @@ func (r *Report) WriteText(w io.Writer, st Style) {
 	} else {
 		fmt.Fprintf(w, "  exit status: %s\n", s.ExitA)
 	}
+}
+
+// samePlace reports whether two divergences are at the same events (and
+// syscall records).
+func samePlace(x, y *Divergence) bool {
+	return EventName(x.SeqA, x.RecordA) == EventName(y.SeqA, y.RecordA) && EventName(x.SeqB, x.RecordB) == EventName(y.SeqB, y.RecordB)
 }
 
 func markLine(l string, col func(string, string) string, code string) string {
@@ -127,7 +133,7 @@ func (r *Report) WriteGitHub(w io.Writer) {
 	case r.Origin != nil:
 		msg = r.Origin.Message
 	case r.First != nil:
-		msg = fmt.Sprintf("first difference at event %d: %s", r.First.SeqA, r.First.Detail)
+		msg = fmt.Sprintf("first difference at event %s: %s", EventName(r.First.SeqA, r.First.RecordA), r.First.Detail)
 	}
 	if r.Deep != nil {
 		msg += "; " + r.Deep.Message
