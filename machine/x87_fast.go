@@ -30,12 +30,18 @@ import (
 //     least half the larger operand, so the window's loss is below 2^-190
 //     relative and the final truncation dominates: |δ| < 2^-127 + 2^-190.
 //   - constants (from math/big, truncated) carry |δ| < 2^-127.
-//   - xfDiv multiplies by a reciprocal from two Newton steps starting at a
-//     float64 estimate; its error is argued at xfRecip: below 6u.
+//   - xfDiv multiplies by a reciprocal from a 64-bit estimate and one
+//     Newton step; its error is argued at xfRecip: |δ| < 8u.
+//
+// Polynomials are evaluated in fx, 128-bit fixed point (fxPoly), where
+// the error is absolute: below (2.5n+3)u for n+1 coefficients (see
+// fxPoly); every polynomial here has a value of at least 1/2, which turns
+// that into a relative bound.
 //
 // Each evaluation below argues a relative error bound for its result; all
-// are below 2^11 u = 2^-115, and xfRound is called with the uniform bound
-// 2^-112 (fastErrBits), a margin of a factor eight.
+// are below 2^8 u = 2^-118 (the largest is F2XM1's, 164u), and xfRound is
+// called with the uniform bound 2^-112 (fastErrBits), a margin of a factor
+// 64.
 
 // u in the comments is 2^-126; fastErrBits is the relative error bound, in
 // bits, that every fast evaluation guarantees.
@@ -169,45 +175,134 @@ func xfAdd(a, b xf) xf {
 // xfSub returns a-b.
 func xfSub(a, b xf) xf { return xfAdd(a, b.chs()) }
 
-// xfRecip returns 1/b for a nonzero b with a relative error below 5u.
+// xfRecip returns 1/b for a nonzero b with a relative error below 7u.
 //
-// With b = bm * 2^b.e, bm in [1, 2): the float64 estimate r0 of 1/bm is
-// within 2^-51.9 relatively (bm's top 53 bits are exact in a float64, the
-// 75 bits dropped are < 2^-52 relative, the division adds 2^-53). A
-// Newton step r' = r + r(1 - bm r) squares the relative error ε of r
-// (ε' = ε²), and adds rounding: bm r has |δ| < u, 1 - bm r then has an
-// absolute error below 1.01u (it is computed exactly from the rounded
-// product: exponent difference 0 or 1), r(1 - bm r) is below 2^-51 and
-// adds u times that, and the final addition adds u: ε' <= ε² + 2.1u. Two
-// steps: ε1 <= 2^-103.8 + 2.1u, ε2 <= ε1² + 2.1u < 2.2u.
+// With b = bm * 2^b.e, bm = B/2^127 in [1, 2) (B the 128-bit significand),
+// the estimate r0 = q0/2^64, q0 = floor((2^127-1)/b.hi), is within 2^-62
+// of 1/bm relatively: B/2^64 lies in [b.hi, b.hi+1) (2^-63 relatively),
+// and the floor and the -1 lose less than 1.01 of q0 >= 2^63-1. A Newton
+// step r1 = r0 + r0(1 - bm r0) squares the relative error (2^-124 = 4u),
+// and adds rounding: bm r0 has |δ| < u, 1 - bm r0 is then computed exactly
+// (exponent difference 0 or 1) with an absolute error below 1.01u,
+// r0(1 - bm r0) is below 2^-61 and adds u times that, and the final
+// addition adds u: below 4u + 2.1u < 7u.
 func xfRecip(b xf) xf {
+	q0, _ := bits.Div64(1<<63-1, ^uint64(0), b.hi) // b.hi >= 2^63 > the high word
+	r := xfNorm(false, 63, 0, q0, 0)
 	bm := xf{hi: b.hi, lo: b.lo}
-	r := xfFromFloat64(1 / math.Ldexp(float64(b.hi>>11), -52))
-	for i := 0; i < 2; i++ {
-		t := xfSub(xfOne, xfMul(bm, r))
-		r = xfAdd(r, xfMul(r, t))
-	}
+	r = xfAdd(r, xfMul(r, xfSub(xfOne, xfMul(bm, r))))
 	r.e -= b.e
 	r.neg = b.neg
 	return r
 }
 
-// xfDiv returns a/b for a nonzero b (relative error below 2.2u + u < 4u).
+// xfDiv returns a/b for a nonzero b (relative error below 7u + u = 8u).
 func xfDiv(a, b xf) xf { return xfMul(a, xfRecip(b)) }
 
-// xfPoly returns c[0] + z*(c[1] + z*(c[2] + ...)) by Horner's rule. The
-// standard bound (Higham, Accuracy and Stability of Numerical Algorithms,
-// 5.1) with every operation and coefficient carrying |δ| <= u: the error
-// is below (2n+1)u * Σ|c[i]||z|^i for n = len(c)-1 (to first order, the
-// higher-order terms are below 2^-240), plus, when z carries a relative
-// error ε, below Σ i|c[i]||z|^i ε.
-func xfPoly(z xf, c []xf) xf {
-	r := c[len(c)-1]
-	for i := len(c) - 2; i >= 0; i-- {
-		r = xfAdd(xfMul(r, z), c[i])
+// fx is a fixed-point number: the two's complement 128-bit integer hi:lo
+// times 2^-126, so its range is [-2, 2). Polynomials with a bounded
+// argument and bounded partial sums are evaluated in it: an addition is
+// exact and a multiplication needs no normalization.
+type fx struct{ hi, lo uint64 }
+
+func (a fx) isNeg() bool { return int64(a.hi) < 0 }
+
+func (a fx) negate() fx {
+	lo, b := bits.Sub64(0, a.lo, 0)
+	hi, _ := bits.Sub64(0, a.hi, b)
+	return fx{hi, lo}
+}
+
+// fxFromXf converts a with |a| < 2 (a.e <= 0), truncating its magnitude:
+// the error is below 2^-126 = u.
+func fxFromXf(a xf) fx {
+	if a.hi == 0 {
+		return fx{}
+	}
+	// |a| * 2^126 = hi:lo * 2^(e-1).
+	hi, lo := a.hi, a.lo
+	switch s := 1 - a.e; {
+	case s >= 128:
+		return fx{}
+	case s >= 64:
+		hi, lo = 0, hi>>uint(s-64)
+	default:
+		hi, lo = hi>>uint(s), lo>>uint(s)|hi<<uint(64-s)
+	}
+	r := fx{hi, lo}
+	if a.neg {
+		r = r.negate()
 	}
 	return r
 }
+
+// xf converts a exactly.
+func (a fx) xf() xf {
+	neg := a.isNeg()
+	if neg {
+		a = a.negate()
+	}
+	// The value is hi:lo * 2^-126: bit 191 of hi:lo:0 has weight 2^1.
+	return xfNorm(neg, 1, a.hi, a.lo, 0)
+}
+
+// fxAdd returns a+b exactly (the caller keeps it within range).
+func fxAdd(a, b fx) fx {
+	lo, c := bits.Add64(a.lo, b.lo, 0)
+	hi, _ := bits.Add64(a.hi, b.hi, c)
+	return fx{hi, lo}
+}
+
+// fxMul returns a*b for |a*b| < 2 with its magnitude truncated: the error
+// is below 2^-126 = u.
+func fxMul(a, b fx) fx {
+	neg := a.isNeg() != b.isNeg()
+	if a.isNeg() {
+		a = a.negate()
+	}
+	if b.isNeg() {
+		b = b.negate()
+	}
+	h11, l11 := bits.Mul64(a.hi, b.hi)
+	h10, l10 := bits.Mul64(a.hi, b.lo)
+	h01, l01 := bits.Mul64(a.lo, b.hi)
+	h00, _ := bits.Mul64(a.lo, b.lo)
+	p1, c1 := bits.Add64(l10, l01, 0)
+	p1, c2 := bits.Add64(p1, h00, 0)
+	p2, k1 := bits.Add64(l11, h10, 0)
+	p2, k2 := bits.Add64(p2, h01, 0)
+	p2, k3 := bits.Add64(p2, c1+c2, 0)
+	p3 := h11 + k1 + k2 + k3
+	// a*b * 2^126 = (p3:p2:p1:p0) >> 126.
+	r := fx{p3<<2 | p2>>62, p2<<2 | p1>>62}
+	if neg {
+		r = r.negate()
+	}
+	return r
+}
+
+// fxPoly returns c[0] + z*(c[1] + z*(c[2] + ...)) by Horner's rule, for
+// |z| <= 1 and partial sums Σ_{i>=k} c[i] z^(i-k) within (-2, 2).
+//
+// Error, absolute: with n = len(c)-1, each coefficient carries below 1.5u
+// (the xf constant 2^-127 relatively, of a value below 1, and the
+// conversion u), each multiplication u, the additions nothing. An error
+// in a partial sum is multiplied by |z| <= 1 at each later step, so they
+// add up to at most 1.5u + 2.5n u. An error ε in z itself moves the value
+// by at most max|P'| ε; for every polynomial here |P'| < 1 on the
+// arguments used, and ε < 2u (a conversion u, plus, for an xf square
+// below 1 with relative error below 19u and a value below 1/32 or with
+// relative error u, below u). Total: below (2.5n + 3.5)u.
+func fxPoly(z fx, c []fx) fx {
+	r := c[len(c)-1]
+	for i := len(c) - 2; i >= 0; i-- {
+		r = fxAdd(fxMul(r, z), c[i])
+	}
+	return r
+}
+
+// xfPoly evaluates fxPoly at z (|z| <= 1) and returns the result as an xf.
+func xfPoly(z xf, c []fx) xf { return fxPoly(fxFromXf(z), c).xf() }
 
 // fastDelta is the distance, in units of the last place of the 128-bit
 // significand, that the approximation keeps from a rounding boundary: a
@@ -245,17 +340,18 @@ func xfRound(v xf, rc uint16) (f80, uint16, bool) {
 	return r, exc, true
 }
 
-// Constants of the fast paths, computed once with math/big.
+// Constants of the fast paths, computed once with math/big. The
+// polynomial coefficients are all below 1 in magnitude.
 var (
 	fastOnce    sync.Once
 	fastPi      xf     // π
 	fastPiHalf  xf     // π/2
 	fastLog2e   xf     // 1/ln 2
-	fastExp2    [32]xf // ln(2)^(k+1) / (k+1)!: 2^x - 1 = x * Σ c[k] x^k
-	fastSin     [18]xf // (-1)^k / (2k+1)!: sin r = r * Σ c[k] r^2k
-	fastCos     [18]xf // (-1)^k / (2k)!: cos r = Σ c[k] r^2k
-	fastAtanh   [26]xf // 1/(2k+1): atanh s = s * Σ c[k] s^2k
-	fastAtan    [14]xf // (-1)^k/(2k+1): atan u = u * Σ c[k] u^2k
+	fastExp2    [32]fx // ln(2)^(k+1) / (k+1)!: 2^x - 1 = x * Σ c[k] x^k
+	fastSin     [18]fx // (-1)^k / (2k+1)!: sin r = r * Σ c[k] r^2k
+	fastCos     [18]fx // (-1)^k / (2k)!: cos r = Σ c[k] r^2k
+	fastAtanh   [26]fx // 1/(2k+1): atanh s = s * Σ c[k] s^2k
+	fastAtan    [14]fx // (-1)^k/(2k+1): atan u = u * Σ c[k] u^2k
 	fastAtanTab [17]xf // atan(j/16)
 )
 
@@ -276,44 +372,45 @@ func xfFromBig(f *big.Float) xf {
 	return xf{hi: hi, lo: lo, e: e - 1, neg: f.Signbit()}
 }
 
+// fxCoef converts a coefficient (-1)^neg * f, |f| < 1.
+func fxCoef(f *big.Float, neg bool) fx {
+	v := xfFromBig(f)
+	v.neg = neg
+	return fxFromXf(v)
+}
+
 func fastConsts() {
 	fastOnce.Do(func() {
 		const p = 256
-		pi := piBig(p)
-		fastPi = xfFromBig(pi)
+		one := bigInt(1, p)
+		fastPi = xfFromBig(piBig(p))
 		fastPiHalf = fastPi
 		fastPiHalf.e--
 		l2 := ln2(p)
-		fastLog2e = xfFromBig(new(big.Float).SetPrec(p).Quo(bigInt(1, p), l2))
+		fastLog2e = xfFromBig(new(big.Float).SetPrec(p).Quo(one, l2))
 		fact := bigInt(1, p)  // k!
 		power := bigInt(1, p) // ln(2)^k
-		for k := 1; k <= 2*len(fastSin)+1; k++ {
+		fastCos[0] = fxFromXf(xfOne)
+		for k := 1; k <= 2*len(fastSin); k++ {
 			fact.Mul(fact, bigInt(int64(k), p))
 			power.Mul(power, l2)
-			inv := new(big.Float).SetPrec(p).Quo(bigInt(1, p), fact)
-			if k&1 == 0 && k/2 < len(fastCos) {
-				fastCos[k/2] = xfFromBig(inv)
-				if (k/2)&1 != 0 {
-					fastCos[k/2].neg = true
-				}
+			inv := new(big.Float).SetPrec(p).Quo(one, fact)
+			i := k / 2
+			if k&1 == 0 && i < len(fastCos) {
+				fastCos[i] = fxCoef(inv, i&1 != 0)
 			}
-			if k&1 == 1 && k/2 < len(fastSin) {
-				fastSin[k/2] = xfFromBig(inv)
-				if (k/2)&1 != 0 {
-					fastSin[k/2].neg = true
-				}
+			if k&1 == 1 && i < len(fastSin) {
+				fastSin[i] = fxCoef(inv, i&1 != 0)
 			}
 			if k-1 < len(fastExp2) {
-				fastExp2[k-1] = xfFromBig(inv.Mul(inv, power))
+				fastExp2[k-1] = fxCoef(inv.Mul(inv, power), false)
 			}
 		}
-		fastCos[0] = xfOne
 		for k := range fastAtanh {
-			c := new(big.Float).SetPrec(p).Quo(bigInt(1, p), bigInt(int64(2*k+1), p))
-			fastAtanh[k] = xfFromBig(c)
+			c := new(big.Float).SetPrec(p).Quo(one, bigInt(int64(2*k+1), p))
+			fastAtanh[k] = fxCoef(c, false)
 			if k < len(fastAtan) {
-				fastAtan[k] = fastAtanh[k]
-				fastAtan[k].neg = k&1 != 0
+				fastAtan[k] = fxCoef(c, k&1 != 0)
 			}
 		}
 		for j := 1; j < len(fastAtanTab); j++ {
@@ -323,15 +420,16 @@ func fastConsts() {
 	})
 }
 
-// fastF2xm1 approximates 2^x - 1 for a finite nonzero x with |x| < 1.
+// fastF2xm1 approximates 2^x - 1 for a finite nonzero x with |x| < 1,
+// with a relative error below 164u.
 //
 // 2^x - 1 = x * P(x), P(x) = Σ_{k<32} ln(2)^(k+1)/(k+1)! x^k. The omitted
 // tail is below 0.7^32/33! < 2^-134 (alternating or positive, decreasing
-// terms), and P(x) >= (1-2^-1)/1 = 0.5 on (-1, 1) (P(x) = (2^x-1)/x), so
-// the truncation is below 2^-133 relatively. Horner (xfPoly): the sum of
-// the absolute terms over |P(x)| is (2^|x|-1)/(1-2^-|x|) = 2^|x| < 2, so
-// the rounding error is below 63u * 2 = 126u; times x adds u. Total below
-// 128u.
+// terms), and P(x) = (2^x-1)/x >= 0.5 on (-1, 1), so the truncation is
+// below 2^-133 relatively. The partial sums of P are below 1.4 and |P'| <
+// 0.4, x converts to fx with an error below u: fxPoly's error is below
+// (2.5*31 + 3.5)u = 81u absolutely, 162u relatively; times x (exact) adds
+// u.
 func fastF2xm1(x f80) xf {
 	fastConsts()
 	xv := xfFromF80(x)
@@ -344,16 +442,15 @@ const sqrt2Sig = 0xB504F333F9DE6484
 
 // xfLn returns ln(m) for m in [√2/2, √2] (up to 2^-63) whose m-1 is exact
 // (m has at most 128 significant bits and exponent -1 or 0), with a
-// relative error below 16u.
+// relative error below 77u.
 //
 // ln m = 2 atanh(s), s = (m-1)/(m+1), |s| <= (√2-1)/(√2+1) < 0.1716 + 2^-62,
 // s² < 0.02945. m-1 is exact (exponent difference at most 1); m+1 has
-// |δ| < u; the division adds 4u: s is within 6u. atanh s = s * A(s²), A =
+// |δ| < u; the division adds 8u: s is within 9u. atanh s = s * A(s²), A =
 // Σ_{k<26} s^2k/(2k+1): the omitted tail is below 0.02945^26/53 *
-// 1/(1-0.02945) < 2^-137 (all terms positive, A >= 1). Horner on A: all
-// terms are positive, so its error is below 51u*A, plus, from s² (which
-// carries 13u), Σ k s^2k/(2k+1) * 13u < 0.011 * 13u. Then s*A and 2*(...)
-// add u (the doubling is exact). Total: 6 + 51 + 1 + 1 < 60u.
+// 1/(1-0.02945) < 2^-137, with A >= 1 (all terms positive) and A' < 0.4.
+// s² carries 19u of a value below 1/32: fxPoly's error is below
+// (2.5*25 + 3.5)u = 66u. s*A: 9u + 66u + u; the doubling is exact.
 func xfLn(m xf) xf {
 	s := xfDiv(xfSub(m, xfOne), xfAdd(m, xfOne))
 	a := xfMul(s, xfPoly(xfMul(s, s), fastAtanh[:]))
@@ -361,13 +458,14 @@ func xfLn(m xf) xf {
 	return a
 }
 
-// xfLog2 returns log2(z) for a positive z (relative error below 64u).
+// xfLog2 returns log2(z) for a positive z (relative error below 79u).
 //
-// z = m * 2^k with m in [√2/2, √2]: log2 z = k + ln(m)/ln 2. ln m has 60u
-// (xfLn), times the constant 1/ln 2 adds 2u. For k = 0 that is the result.
-// Otherwise |k| >= 1 > 2 |log2 m|, so the terms cannot cancel: the result is
-// at least half of |k|, at least twice |log2 m|, and the errors (62u of
-// |log2 m|, plus u of the sum) stay below 32u relative to it.
+// z = m * 2^k with m in [√2/2, √2]: log2 z = k + ln(m)/ln 2. ln m has 77u
+// (xfLn), times the constant 1/ln 2 (u/2) adds 1.5u. For k = 0 that is
+// the result. Otherwise |k| >= 1 > 2 |log2 m|, so the terms cannot cancel:
+// the result is at least half of |k| and at least twice |log2 m|, and the
+// errors (78.5u of |log2 m|, plus u of the sum) stay below 41u relative to
+// it.
 func xfLog2(z xf) xf {
 	k := z.e
 	m := xf{hi: z.hi, lo: z.lo}
@@ -383,21 +481,21 @@ func xfLog2(z xf) xf {
 }
 
 // fastFyl2x approximates y * log2(x) for a finite positive x and a finite
-// nonzero y: 64u (xfLog2) + u.
+// nonzero y: 79u (xfLog2) + u.
 func fastFyl2x(x, y f80) xf {
 	fastConsts()
 	return xfMul(xfFromF80(y), xfLog2(xfFromF80(x)))
 }
 
 // fastFyl2xp1 approximates y * log2(1 + x) for finite nonzero x > -1 and
-// y.
+// y, with a relative error below 85u.
 //
 // For |x| < 1/4: ln(1+x) = 2 atanh(s), s = x/(2+x), with 2+x within u and
-// s within 6u as in xfLn (|s| < 1/7, so the bounds of xfLn hold with
-// room): 60u, times 1/ln 2 and y: 62u. Otherwise 1+x has |δ| < u (it is
+// s within 9u as in xfLn (|s| < 1/7, so the bounds of xfLn hold with
+// room): 76u, times 1/ln 2 and y: 79u. Otherwise 1+x has |δ| < u (it is
 // exact for x in (-1, -1/4], which is what could cancel), which moves
 // log2 by at most 1.5u absolutely, while |log2(1+x)| >= log2(5/4) > 0.32:
-// under 5u relative; with xfLog2's 64u and y's u, below 70u.
+// under 5u relative; with xfLog2's 79u and y's u, below 85u.
 func fastFyl2xp1(x, y f80) xf {
 	fastConsts()
 	xv := xfFromF80(x)
@@ -414,28 +512,31 @@ func fastFyl2xp1(x, y f80) xf {
 	return xfMul(xfFromF80(y), l)
 }
 
-// fastFpatan approximates atan2(y, x) for finite nonzero x and y.
+// fastFpatan approximates atan2(y, x) for finite nonzero x and y, with a
+// relative error below 60u.
 //
 // With t = min(|x|,|y|)/max(|x|,|y|) in (0, 1], atan t = atan c + atan u
 // for c = j/16 nearest t (found from a float64 estimate of t, so |t - c|
 // <= 1/32 + 2^-50) and u = (t-c)/(1+tc) = (b - c*a)/(a + c*b), where b/a
-// is the ratio t. c*a is exact (j has 5 bits, a 64), b - c*a is exact
-// (the exponents differ by at most one when c != 0, since t is within
-// 1/32 of c >= 1/16; when c = 0 it is b itself), a + c*b carries u and
-// the division 4u: u is within 6u relatively, and |u| <= 1/31. atan u =
-// u * Σ_{k<14} (-1)^k u^2k/(2k+1): the omitted tail is below (1/31)^28/29
-// < 2^-143; Horner: the absolute terms over the sum are at most
-// atanh(u)/atan(u) < 1.001, so 27u * 1.001 + (u² carries 13u) 13u * 0.001
-// < 28u; times u and its 6u: 35u. When c = 0 that is atan t. Otherwise
-// the table value atan c (|δ| < u) is at least atan(1/16) > 1.9 |atan u|
-// for |u| <= 1/31, so the sum does not cancel: it is at least 0.47 atan c
-// and the errors, 35u of |atan u| <= 0.53 atan c and u of atan c, plus u
-// of the sum, stay below (35*0.53 + 1)/0.47 + 1 < 43u.
+// is the ratio t. c*a and c*b are exact (j has 5 bits, a and b 64), b -
+// c*a is exact (the operands have at most 69 bits and exponents at most
+// two apart, as t/c is in [1/2, 3/2] up to 2^-50 when c != 0; when c = 0
+// it is b itself), a + c*b carries u and the division 8u: u is within 9u
+// relatively, and |u| <= 1/31. atan u = u * Σ_{k<14} (-1)^k u^2k/(2k+1):
+// the omitted tail is below (1/31)^28/29 < 2^-143; the polynomial is at
+// least 0.999, its partial sums below 1 and its derivative below 1/3, u²
+// carries 19u of a value below 2^-9: fxPoly's error is below (2.5*13 +
+// 3.5)u = 36u, 36.1u relatively; times u and its 9u: under 47u. When c =
+// 0 that is atan t. Otherwise the table value atan c (u/2) is at least
+// atan(1/16) > 1.93 |atan u| for |u| <= 1/31, so the sum does not cancel:
+// it is at least 0.483 atan c, and the errors, 47u of |atan u| <= 0.517
+// atan c and u/2 of atan c, plus u of the sum, stay below (47*0.517 +
+// 0.5)/0.483 + 1 < 53.4u.
 //
 // The quadrant corrections π/2 - a (a <= π/4, so the result R is at least
 // π/4 and at least a) and π - a (a <= π/2: R >= π/2, R >= a) keep a's
-// error relative to R and add u*π/2 <= 2u R (the constant) and u R (the
-// subtraction) each: below 43u + 3u + 3u = 49u in all.
+// error relative to R and add u/2 * π/2 <= u R (the constant) and u R
+// (the subtraction) each: below 53.4u + 2u + 2u < 60u in all.
 func fastFpatan(x, y f80) xf {
 	fastConsts()
 	a, b := xfFromF80(x), xfFromF80(y)
@@ -491,22 +592,27 @@ func fastTrigReduce(x f80) (quad int, r xf) {
 	} else {
 		x1, x0 = m>>(64-s), m<<s
 	}
-	// Binary long division. X < 2^(e+68) and reducePi >= 2^67, so the
-	// quotient is below 2^(e+1) (and below 2^63: |x| < 2^63 < 2^63 P/2).
-	var k uint64
-	top := e + 1
-	if top > 62 {
-		top = 62
-	}
-	for i := top; i >= 0; i-- {
-		d2, d1, d0 := shl192(reducePiHi, reducePiLo, uint(i))
-		if x2 > d2 || x2 == d2 && (x1 > d1 || x1 == d1 && x0 >= d0) {
-			var bw uint64
-			x0, bw = bits.Sub64(x0, d0, 0)
-			x1, bw = bits.Sub64(x1, d1, bw)
-			x2, _ = bits.Sub64(x2, d2, bw)
-			k |= 1 << uint(i)
-		}
+	// k0 = floor(floor(X/16) / d), d = floor(reducePi/16) + 1, so 16d =
+	// reducePi + 4, underestimates the quotient q = floor(X/reducePi) by
+	// at most q*4/reducePi + 1 + 1/d < 2 (q < 2^63, reducePi > 2^67), so
+	// at most two subtractions of reducePi finish the division. Div64 needs
+	// the high word below the divisor: X/16 < 2^126, its high word < 2^62.
+	d := uint64(reducePiHi<<60|reducePiLo>>4) + 1
+	k, _ := bits.Div64(x2<<60|x1>>4, x1<<60|x0>>4, d)
+	// X -= k*reducePi.
+	ph, pl := bits.Mul64(k, reducePiLo)
+	p2, p1 := bits.Mul64(k, reducePiHi)
+	p1, c := bits.Add64(p1, ph, 0)
+	p2 += c
+	var bw uint64
+	x0, bw = bits.Sub64(x0, pl, 0)
+	x1, bw = bits.Sub64(x1, p1, bw)
+	x2, _ = bits.Sub64(x2, p2, bw)
+	for i := 0; i < 3 && (x2 != 0 || x1 > reducePiHi || x1 == reducePiHi && x0 >= reducePiLo); i++ {
+		x0, bw = bits.Sub64(x0, reducePiLo, 0)
+		x1, bw = bits.Sub64(x1, reducePiHi, bw)
+		x2, _ = bits.Sub64(x2, 0, bw)
+		k++
 	}
 	// The remainder x1:x0 is below reducePi < 2^68; round k to nearest.
 	rneg := false
@@ -528,37 +634,31 @@ func fastTrigReduce(x f80) (quad int, r xf) {
 	return quad, r
 }
 
-// shl192 returns hi:lo << n for n < 64 as three words.
-func shl192(hi, lo uint64, n uint) (uint64, uint64, uint64) {
-	return hi >> (64 - n), hi<<n | lo>>(64-n), lo << n
-}
-
 // xfSin returns sin r for |r| <= 0.786 (the reduced arguments are within
-// P/4 < π/4), with a relative error below 46u.
+// P/4 < π/4), with a relative error below 53u.
 //
 // sin r = r * S(r²), S = Σ_{k<18} (-1)^k r^2k/(2k+1)!: the omitted tail is
-// below 0.786^36/37! < 2^-150, and S = sin(r)/r > 0.9. Horner (xfPoly,
-// n = 17): the absolute terms sum to sinh(r)/r < 1.11, so the error is
-// below 35u * 1.11/0.9 < 43.2u; r² (|δ| < u) adds Σ k r^2k/(2k+1)! u / S
-// < 0.13u. Times r: under 45u.
+// below 0.786^36/37! < 2^-150; S = sin(r)/r > 0.9, its partial sums are
+// below 1.2 and |S'| < 0.2, r² < 0.62 carries u: fxPoly's error is below
+// (2.5*17 + 3.5)u = 46u, 51.2u relatively. Times r (exact): under 53u.
 func xfSin(r xf) xf {
 	return xfMul(r, xfPoly(xfMul(r, r), fastSin[:]))
 }
 
-// xfCos returns cos r for |r| <= 0.786, with a relative error below 68u.
+// xfCos returns cos r for |r| <= 0.786, with a relative error below 66u.
 //
 // cos r = Σ_{k<18} (-1)^k r^2k/(2k)!: the omitted tail is below
-// 0.786^36/36! < 2^-144, and cos r > 0.707. Horner: the absolute terms sum
-// to cosh r < 1.33, so the error is below 35u * 1.33/0.707 < 66u, and r²
-// (|δ| < u) adds Σ k r^2k/(2k)! u < 0.4u/0.707.
+// 0.786^36/36! < 2^-144; cos r > 0.707, the partial sums are below 1.4 and
+// |C'| <= 0.5: fxPoly's error is below 46u as for xfSin, 65.1u
+// relatively.
 func xfCos(r xf) xf {
 	return xfPoly(xfMul(r, r), fastCos[:])
 }
 
 // fastTrig approximates sin, cos or tan (fn, as in trigEval) of a finite
 // nonzero x with |x| < 2^63, reduced with the hardware's π (exactly, by
-// fastTrigReduce): below 68u for sin and cos (xfSin, xfCos), 45u + 68u +
-// 4u < 120u for tan.
+// fastTrigReduce): below 66u for sin and cos (xfSin, xfCos), 53u + 66u +
+// 8u = 127u for tan.
 func fastTrig(quad int, r xf, fn int) xf {
 	fastConsts()
 	if fn == trigTan {

@@ -217,7 +217,7 @@ func randXf(r *rand.Rand) xf {
 
 // TestXfArith checks the per-operation error bounds the fast paths'
 // analysis rests on: |δ| < 2^-126 for xfMul and xfAdd (including
-// cancellation and far-apart exponents), below 4*2^-126 for xfDiv.
+// cancellation and far-apart exponents), below 8*2^-126 for xfDiv.
 func TestXfArith(t *testing.T) {
 	r := rand.New(rand.NewSource(13))
 	for i := 0; i < 20000; i++ {
@@ -248,7 +248,7 @@ func TestXfArith(t *testing.T) {
 			t.Fatalf("xfAdd(%+v, %+v): relative error 2^%d", a, b, e)
 		}
 		wantDiv := new(big.Float).SetPrec(400).Quo(xfBig(a), xfBig(b))
-		if e := relErrBits(xfDiv(a, b), wantDiv); e > -125 {
+		if e := relErrBits(xfDiv(a, b), wantDiv); e > -123 {
 			t.Fatalf("xfDiv(%+v, %+v): relative error 2^%d", a, b, e)
 		}
 	}
@@ -354,5 +354,82 @@ func TestLog2Exact1p(t *testing.T) {
 	}
 	for i := 0; i < 20000; i++ {
 		check(randMid(r, -5, 70))
+	}
+}
+
+// TestFastKernelErrors measures each fast kernel's relative error against
+// a 300-bit evaluation and requires it below 2^-118, the largest bound the
+// comments in x87_fast.go argue (F2XM1's 164 * 2^-126); the largest
+// observed error is logged.
+func TestFastKernelErrors(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	n := 1500
+	if testing.Short() {
+		n = 300
+	}
+	sig := func() uint64 {
+		if r.Intn(2) == 0 {
+			return randSig(r)
+		}
+		return r.Uint64() | 1<<63
+	}
+	mid := func(lo, hi int) f80 { return randSign(r, mkF80(false, lo+r.Intn(hi-lo+1), sig())) }
+	kernels := []struct {
+		name string
+		f    func() (xf, *big.Float)
+	}{
+		{"f2xm1", func() (xf, *big.Float) {
+			x := mid(-70, -1)
+			return fastF2xm1(x), f2xm1Eval(x)(300)
+		}},
+		{"fyl2x", func() (xf, *big.Float) {
+			x, y := mkF80(false, r.Intn(300)-150, sig()|1), mid(-60, 60)
+			if r.Intn(4) == 0 {
+				x = mkF80(false, r.Intn(2)-1, 1<<63+uint64(r.Intn(1<<20))+1) // near 1
+			}
+			return fastFyl2x(x, y), fyl2xEval(x, y)(300)
+		}},
+		{"fyl2xp1", func() (xf, *big.Float) {
+			x, y := mid(-70, 70), mid(-60, 60)
+			if x.neg() && x.exp()-16383 >= 0 {
+				x = x.abs()
+			}
+			if _, ok := log2Exact1p(x); ok {
+				x.mant ^= 2
+			}
+			return fastFyl2xp1(x, y), fyl2xp1Eval(x, y)(300)
+		}},
+		{"fpatan", func() (xf, *big.Float) {
+			x, y := mid(-60, 60), mid(-60, 60)
+			return fastFpatan(x, y), fpatanEval(x, y)(300)
+		}},
+		{"fsin", func() (xf, *big.Float) {
+			x := mid(-30, 62)
+			q, v := fastTrigReduce(x)
+			return fastTrig(q, v, trigSin), trigEval(x, trigSin)(300)
+		}},
+		{"fcos", func() (xf, *big.Float) {
+			x := mid(-30, 62)
+			q, v := fastTrigReduce(x)
+			return fastTrig(q, v, trigCos), trigEval(x, trigCos)(300)
+		}},
+		{"fptan", func() (xf, *big.Float) {
+			x := mid(-30, 62)
+			q, v := fastTrigReduce(x)
+			return fastTrig(q, v, trigTan), trigEval(x, trigTan)(300)
+		}},
+	}
+	for _, k := range kernels {
+		worst := -1000
+		for i := 0; i < n; i++ {
+			got, want := k.f()
+			if e := relErrBits(got, want); e > worst {
+				worst = e
+				if e > -118 {
+					t.Errorf("%s: relative error 2^%d, got %v want %v", k.name, e, xfBig(got), want)
+				}
+			}
+		}
+		t.Logf("%s: largest relative error below 2^%d", k.name, worst)
 	}
 }
