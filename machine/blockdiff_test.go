@@ -239,9 +239,12 @@ func (g *blockGen) inst() {
 		default:
 			g.emit(append(rex(8, 0, s), 0xf7, 0xe0|s&7)...)
 		}
-	case k < 70: // mov r, r; mov r, imm
+	case k < 70: // mov r, r (often then an operation on its destination); mov r, imm
 		if g.rng.Intn(2) == 0 {
 			g.modrm(w, []byte{0x89}, s, d)
+			if g.rng.Intn(2) == 0 {
+				g.opOn(d)
+			}
 		} else if w == 8 && g.rng.Intn(2) == 0 {
 			b := append(rex(8, 0, d), 0xb8+d&7)
 			for i := 0; i < 8; i++ {
@@ -288,6 +291,36 @@ func (g *blockGen) inst() {
 	default: // jcc forward, fused or not, to a later instruction
 		g.emit(0x70+byte(g.rng.Intn(16)), 0)
 		g.jumps = append(g.jumps, len(g.code)-1)
+	}
+}
+
+// opOn writes an operation on register d of the kinds a preceding mov
+// fuses with (ALU with a register, d itself or an immediate, a shift by an
+// immediate, imul), in either size, and often an instruction that
+// overwrites the flags it sets (which is what lets the pair fuse).
+func (g *blockGen) opOn(d uint8) {
+	w := 8
+	if g.rng.Intn(3) == 0 {
+		w = 4
+	}
+	s := g.reg()
+	if g.rng.Intn(4) == 0 {
+		s = d
+	}
+	switch g.rng.Intn(4) {
+	case 0: // add or and sub xor r, r
+		g.modrm(w, []byte{[]byte{0x01, 0x09, 0x21, 0x29, 0x31}[g.rng.Intn(5)]}, s, d)
+	case 1: // the same with imm8
+		ext := []uint8{0, 1, 4, 5, 6}[g.rng.Intn(5)]
+		g.emit(append(rex(w, 0, d), 0x83, 0xc0|ext<<3|d&7, byte(g.rng.Intn(256)))...)
+	case 2: // shl shr sar r, imm8
+		ext := []uint8{4, 5, 7}[g.rng.Intn(3)]
+		g.emit(append(rex(w, 0, d), 0xc1, 0xc0|ext<<3|d&7, byte(1+g.rng.Intn(63)))...)
+	default:
+		g.modrm(w, []byte{0x0f, 0xaf}, d, s)
+	}
+	if g.rng.Intn(2) == 0 {
+		g.modrm(8, []byte{0x39}, g.reg(), g.reg()) // cmp
 	}
 }
 

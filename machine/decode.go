@@ -148,6 +148,10 @@ const (
 	kAddRIJ
 	kIncRJ
 	kDecRJ
+	// ... or a mov r, r fused with the flag-dead operation on its
+	// destination that follows it (movOpKind): Run executes both at once
+	// and skips the second.
+	kMovOpn
 )
 
 // ALU operations of the kAlu* kinds.

@@ -21,6 +21,11 @@ import "golang.org/x/arch/x86/x86asm"
 //   - Fused jumps: the flag-setting instruction before the jcc that ends a
 //     block decides the jump itself from its operands (kCmpRRJ ...),
 //     still leaving the lazy flags exactly as the pair would.
+//   - Fused moves: a mov r, r followed by a flag-dead operation on the
+//     same register (the two-operand idiom for d = s op x) runs as one
+//     step (kMovOpn), the moved value staying in a host register. The
+//     second instruction keeps its slot, so instruction counts and
+//     addresses of the block are unchanged; Run skips it.
 //
 // The page's instruction cache (codePage.insts) holds only the plain kinds;
 // blocks hold modified copies.
@@ -125,6 +130,16 @@ func deadKind(in *dinst) uint8 {
 	return kSlow
 }
 
+// movOpKind reports whether kMovOpn handles kind k after the move.
+func movOpKind(k uint8) bool {
+	switch k {
+	case kAddRRn, kAddRIn, kSubRRn, kAndRRn, kAndRIn, kOrRRn, kOrRIn, kXorRRn, kXorRIn,
+		kShlRIn, kShrRIn, kSarRIn, kImulRRn:
+		return true
+	}
+	return false
+}
+
 // fusedKind returns the kind of flag-setting in fused with the jcc that
 // follows it, or kSlow if there is none.
 func fusedKind(k uint8) uint8 {
@@ -171,6 +186,13 @@ func optimize(insts []dinst) {
 			live = true
 		case feWrite:
 			live = false
+		}
+	}
+	for i := 0; i+1 < len(insts); i++ {
+		if in, next := &insts[i], &insts[i+1]; in.kind == kMovRR && movOpKind(next.kind) &&
+			next.args[0].reg&15 == in.args[0].reg&15 {
+			in.kind = kMovOpn
+			i++
 		}
 	}
 	if n := len(insts); n >= 2 && insts[n-1].kind == kJcc {

@@ -103,12 +103,49 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 		nrip := end        // where the block goes on
 		done := len(insts) // instructions it retires
 	run:
-		for i := range insts {
+		for i := 0; i < len(insts); i++ {
 			in := &insts[i]
 			switch in.kind {
 			case kNop:
 			case kMovRR:
 				c.Regs[in.args[0].reg&15] = c.Regs[in.args[1].reg&15] & (^uint64(0) >> (in.sh & 63))
+			case kMovOpn:
+				// mov d, s and the flag-dead operation on d after it
+				// (fastblock.go): the second instruction is skipped.
+				d := in.args[0].reg & 15
+				v := c.Regs[in.args[1].reg&15] & (^uint64(0) >> (in.sh & 63))
+				c.Regs[d] = v // the operation may read d
+				i++
+				n := &insts[i]
+				switch n.kind {
+				case kAddRRn:
+					v += c.Regs[n.args[1].reg&15]
+				case kAddRIn:
+					v += n.imm
+				case kSubRRn:
+					v -= c.Regs[n.args[1].reg&15]
+				case kAndRRn:
+					v &= c.Regs[n.args[1].reg&15]
+				case kAndRIn:
+					v &= n.imm
+				case kOrRRn:
+					v |= c.Regs[n.args[1].reg&15]
+				case kOrRIn:
+					v |= n.imm
+				case kXorRRn:
+					v ^= c.Regs[n.args[1].reg&15]
+				case kXorRIn:
+					v ^= n.imm
+				case kShlRIn:
+					v <<= n.imm & 63
+				case kShrRIn:
+					v = (v & (^uint64(0) >> (n.sh & 63))) >> (n.imm & 63)
+				case kSarRIn:
+					v = uint64(int64(v<<(n.sh&63)) >> (n.sh & 63) >> (n.imm & 63))
+				case kImulRRn:
+					v *= c.Regs[n.args[1].reg&15]
+				}
+				c.Regs[d] = v & (^uint64(0) >> (n.sh & 63))
 			case kMovRI:
 				c.Regs[in.args[0].reg&15] = in.imm
 			case kLea:
