@@ -3,6 +3,7 @@ package machine
 import (
 	"flag"
 	"math/big"
+	"math/bits"
 	"math/rand"
 	"testing"
 )
@@ -432,4 +433,77 @@ func TestFastKernelErrors(t *testing.T) {
 		}
 		t.Logf("%s: largest relative error below 2^%d", k.name, worst)
 	}
+}
+
+// exactTinyRatioBig is the earlier math/big version of exactTinyRatio.
+func exactTinyRatioBig(y, x f80) (f80, bool) {
+	if x.neg() {
+		return f80{}, false
+	}
+	_, ye, _ := y.unpack()
+	_, xe, _ := x.unpack()
+	if ye-xe >= tinyExp-1 {
+		return f80{}, false
+	}
+	q := new(big.Float).SetPrec(256).Quo(f80Big(y), f80Big(x))
+	r, e := bigToF80(q, 0)
+	if e&fePE != 0 || r.isZero() {
+		return f80{}, false
+	}
+	return r, true
+}
+
+// TestExactTinyRatio compares exactTinyRatio with the math/big definition
+// on exact quotients (normal, denormal and too small) and random ones.
+func TestExactTinyRatio(t *testing.T) {
+	r := rand.New(rand.NewSource(18))
+	exact := 0
+	for i := 0; i < 20000; i++ {
+		var x, y f80
+		switch r.Intn(3) {
+		case 0:
+			// y = q*x*2^-d for a short q: y/x = q*2^-d exactly. xm has
+			// at most 11 significant bits and q 10, so y's significand
+			// fits in 64 bits.
+			xm := 1<<63 | uint64(r.Intn(1<<10))<<53
+			q := uint64(1 + r.Intn(1<<10))
+			hi, lo := bits.Mul64(xm, q)
+			n := bits.LeadingZeros64(hi)
+			ym := hi<<uint(n) | lo>>uint(64-n)
+			ye := -16382 + r.Intn(16382+200)
+			if r.Intn(2) == 0 {
+				ye = -16382 + r.Intn(100)
+			}
+			xe := ye + 30 + r.Intn(16445)
+			if xe > 16383 {
+				xe = 16383
+			}
+			x, y = mkF80(false, xe, xm), mkF80(r.Intn(2) == 0, ye, ym)
+			if r.Intn(4) == 0 {
+				// A denormal y: the same quotient's significand,
+				// shifted.
+				y = f80{mant: ym >> uint(1+r.Intn(20))}
+				x = mkF80(false, r.Intn(40), xm)
+			}
+		case 1:
+			x = mkF80(false, r.Intn(200)-100, randSig(r))
+			y = randMid(r, -16382, 0)
+		default:
+			x = mkF80(r.Intn(8) == 0, r.Intn(40), 1<<63|uint64(r.Intn(4))<<61)
+			y = randMid(r, -16382, -40)
+		}
+		r1, ok1 := exactTinyRatioBig(y, x)
+		r2, ok2 := exactTinyRatio(y, x)
+		if r1 != r2 || ok1 != ok2 {
+			t.Fatalf("y=%04x:%016x x=%04x:%016x: big %04x:%016x %v, fast %04x:%016x %v",
+				y.se, y.mant, x.se, x.mant, r1.se, r1.mant, ok1, r2.se, r2.mant, ok2)
+		}
+		if ok1 {
+			exact++
+		}
+	}
+	if exact < 1000 {
+		t.Fatalf("only %d exact quotients among the cases", exact)
+	}
+	t.Logf("%d exact quotients", exact)
 }

@@ -93,8 +93,18 @@ func zivRound(eval func(prec uint) *big.Float, rc uint16) (f80, uint16) {
 	}
 }
 
-// roundConst rounds a multiple n/d of π (d a power of two) to an f80.
-func roundPiMul(num int64, shift int, neg bool, rc uint16) (f80, uint16) {
+// roundPiMul rounds (-1)^neg * num * π / 2^shift to an f80; fast as
+// for f2xm1 (the 128-bit π times a small num is within 1.5 * 2^-126).
+func roundPiMul(num int64, shift int, neg bool, rc uint16, fast bool) (f80, uint16) {
+	if fast {
+		fastConsts()
+		v := xfMul(xfFromInt(num), fastPi)
+		v.e -= shift
+		v.neg = neg
+		if r, exc, ok := xfRound(v, rc); ok {
+			return r, exc
+		}
+	}
 	v := piBig(constMax)
 	v.Mul(v, bigInt(num, constMax))
 	v.SetMantExp(v, -shift)
@@ -390,7 +400,7 @@ func fpatan(x, y f80, rc uint16, fast bool) (f80, uint16) {
 	}
 	yneg, xneg := y.neg(), x.neg()
 	piMul := func(num int64, shift int) (f80, uint16) {
-		r, e := roundPiMul(num, shift, yneg, rc)
+		r, e := roundPiMul(num, shift, yneg, rc, fast)
 		return r, exc | e
 	}
 	switch {
@@ -432,14 +442,26 @@ func exactTinyRatio(y, x f80) (f80, bool) {
 	if x.neg() {
 		return f80{}, false
 	}
-	_, ye, _ := y.unpack()
-	_, xe, _ := x.unpack()
-	if ye-xe >= tinyExp-1 {
+	yneg, ye, ym := y.unpack()
+	_, xe, xm := x.unpack()
+	e := ye - xe
+	if e >= tinyExp-1 {
 		return f80{}, false
 	}
-	q := new(big.Float).SetPrec(256).Quo(f80Big(y), f80Big(x))
-	r, e := bigToF80(q, 0)
-	if e&fePE != 0 || r.isZero() {
+	// The quotient of the significands, scaled to 64 bits: ym/xm is in
+	// [1, 2) or (1/2, 1). A nonzero remainder means more than 64 bits.
+	var q, rem uint64
+	if ym >= xm {
+		q, rem = bits.Div64(ym>>1, ym<<63, xm) // ym*2^63/xm
+	} else {
+		q, rem = bits.Div64(ym, 0, xm) // ym*2^64/xm
+		e--
+	}
+	if rem != 0 {
+		return f80{}, false
+	}
+	r, exc := round80(yneg, e, q, 0, 3, 0)
+	if exc&fePE != 0 || r.isZero() {
 		return f80{}, false
 	}
 	return r, true
