@@ -43,7 +43,7 @@ func context(path string, seq, sub int64, n int) ([]string, error) {
 		}
 		// The event's lines: one per record of a syscalls event (unless
 		// the event itself is marked), else one.
-		recs := ev.Kind == format.KindSyscalls && !(ev.Seq == uint64(seq) && sub < 0)
+		recs := ev.Kind == format.KindSyscalls && ev.Syscalls != nil && !(ev.Seq == uint64(seq) && sub < 0)
 		lines, mark := 1, -1
 		if recs {
 			lines = len(ev.Syscalls.Records)
@@ -62,7 +62,15 @@ func context(path string, seq, sub int64, n int) ([]string, error) {
 			after = 0
 			continue
 		}
-		for i := 0; i < lines && after < n; i++ {
+		// Of the records before the marked line only the last n show.
+		first := 0
+		switch {
+		case recs && mark == -1:
+			first = max(lines-n, 0)
+		case recs && mark >= 0:
+			first = max(mark-n, 0)
+		}
+		for i := first; i < lines && after < n; i++ {
 			var line string
 			if recs {
 				line = recordLine(ev, i)
@@ -139,7 +147,9 @@ func Line(ev *format.Event) string {
 	case format.KindExit:
 		return fmt.Sprintf("%s %s (%s)", head, abi.WaitStatus(ev.Exit.Status), ev.Exit.Reason)
 	case format.KindSyscalls:
-		return fmt.Sprintf("%s %d records", head, len(ev.Syscalls.Records))
+		if ev.Syscalls != nil {
+			return fmt.Sprintf("%s %d records", head, len(ev.Syscalls.Records))
+		}
 	}
 	return head
 }

@@ -230,41 +230,18 @@ func (c *comparison) events() {
 		if r < len(c.b.threads) {
 			xb = c.b.threads[r]
 		}
-		sa, sb := make([]uint64, len(xa)), make([]uint64, len(xb))
-		for i, x := range xa {
-			sa[i] = c.a.items[x].sig
+		if !c.a.syslog && !c.b.syslog {
+			c.align(xa, xb, r)
+			continue
 		}
-		for j, x := range xb {
-			sb[j] = c.b.items[x].sig
-		}
-		for _, e := range align(sa, sb) {
-			switch e.op {
-			case opSame:
-				ia, ib := xa[e.i], xb[e.j]
-				s.Aligned++
-				if c.equal(ia, ib) {
-					continue
-				}
-				s.Changed++
-				ctl := c.a.items[ia].ctl != c.b.items[ib].ctl
-				c.diffs = append(c.diffs, pair{ia, ib, ctl, r})
-				c.syscall(ia, ib)
-			case opDel:
-				s.OnlyA++
-				ib := -1
-				if e.j < len(xb) {
-					ib = xb[e.j]
-				}
-				c.diffs = append(c.diffs, pair{xa[e.i], -ib - 2, true, r})
-			case opIns:
-				s.OnlyB++
-				ia := -1
-				if e.i < len(xa) {
-					ia = xa[e.i]
-				}
-				c.diffs = append(c.diffs, pair{-ia - 2, xb[e.j], true, r})
-			}
-		}
+		// The stops the syscall log's batch makes (and their memory
+		// deltas) align among themselves: an inserted syscall moves
+		// every later one by a syscall, and aligned with the rest they
+		// would make a deletion and an insertion each.
+		ma, ba := c.a.splitBatch(xa)
+		mb, bb := c.b.splitBatch(xb)
+		c.align(ma, mb, r)
+		c.align(ba, bb, r)
 	}
 	// Order the differences by where they happen (items are in that
 	// order): an event only in B sorts at the A event it precedes, and the
@@ -306,6 +283,61 @@ func (c *comparison) events() {
 	}
 	s.ExitA, s.ExitB = exit(c.a), exit(c.b)
 	s.ExitDiffers = s.ExitA != s.ExitB
+}
+
+// align aligns the items xa of A and xb of B of thread r and classifies
+// every aligned pair.
+func (c *comparison) align(xa, xb []int, r int) {
+	s := &c.rep.Summary
+	sa, sb := make([]uint64, len(xa)), make([]uint64, len(xb))
+	for i, x := range xa {
+		sa[i] = c.a.items[x].sig
+	}
+	for j, x := range xb {
+		sb[j] = c.b.items[x].sig
+	}
+	for _, e := range align(sa, sb) {
+		switch e.op {
+		case opSame:
+			ia, ib := xa[e.i], xb[e.j]
+			s.Aligned++
+			if c.equal(ia, ib) {
+				continue
+			}
+			s.Changed++
+			ctl := c.a.items[ia].ctl != c.b.items[ib].ctl
+			c.diffs = append(c.diffs, pair{ia, ib, ctl, r})
+			c.syscall(ia, ib)
+		case opDel:
+			s.OnlyA++
+			ib := -1
+			if e.j < len(xb) {
+				ib = xb[e.j]
+			}
+			c.diffs = append(c.diffs, pair{xa[e.i], -ib - 2, true, r})
+		case opIns:
+			s.OnlyB++
+			ia := -1
+			if e.i < len(xa) {
+				ia = xa[e.i]
+			}
+			c.diffs = append(c.diffs, pair{-ia - 2, xb[e.j], true, r})
+		}
+	}
+}
+
+// splitBatch splits a thread's items into the batch items (item.batch)
+// and the others.
+func (t *trace) splitBatch(x []int) (main, batch []int) {
+	main = make([]int, 0, len(x))
+	for _, i := range x {
+		if t.items[i].batch {
+			batch = append(batch, i)
+		} else {
+			main = append(main, i)
+		}
+	}
+	return main, batch
 }
 
 // equal compares two aligned items at the level their position calls for.

@@ -359,3 +359,24 @@ func TestDiffSyscallResult(t *testing.T) {
 		t.Errorf("with --ignore pid: control = %+v, want the write\n%s", rep.Control, text(rep))
 	}
 }
+
+// TestSyslogInsertionMovesBatchStops: in a syscall-log trace a stop comes
+// at the syscall after every batch of logged ones, so a syscall inserted
+// early moves every later batch stop one syscall back. The batch stops
+// align among themselves, so each insertion is one record only in B and
+// nothing else differs.
+func TestSyslogInsertionMovesBatchStops(t *testing.T) {
+	dir := t.TempDir()
+	pa, pb := filepath.Join(dir, "a.ptrec"), filepath.Join(dir, "b.ptrec")
+	const n = 20_000
+	writeSyslog(t, pa, n, 4096, 0)
+	writeSyslog(t, pb, n, 4096, 5_000) // 4 getpids inserted
+	rep := compare(t, pa, pb, diff.Options{})
+	s := rep.Summary
+	if s.OnlyA != 0 || s.OnlyB != 4 || s.Changed != 0 || s.Aligned != n+5 {
+		t.Errorf("summary = %+v, want the 4 inserted syscalls only in B, the %d syscalls and the 5 batch stops aligned", s, n)
+	}
+	if f := rep.First; f == nil || f.What != "only in B" || f.Syscall != "getpid" || f.RecordB == nil || *f.RecordB != 4999-4096 {
+		t.Errorf("first difference = %+v, want the getpid inserted at syscall 4999 (record 903 of the second batch)", f)
+	}
+}

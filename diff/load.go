@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"ptrec/format"
@@ -23,6 +24,7 @@ type item struct {
 	dIcount uint64 // instructions since the previous item of the thread
 	kind    format.Kind
 	sub     uint32 // index of a syscall record in its syscalls event
+	batch   bool   // a stop the syscall log's batch made, or a memory delta of it
 	pid     int32
 	tid     int32
 	sig     uint64 // what aligns: kind, stop kind, syscall, host op
@@ -159,6 +161,16 @@ func load(path string, ig Ignore) (*trace, error) {
 			continue
 		case format.KindSyscalls:
 			t.syslog = true
+			if ev.Syscalls == nil {
+				continue
+			}
+			if n := len(ev.Syscalls.Records); cap(t.items)-len(t.items) < n {
+				// The index does not count records: grow by
+				// doubling, not append's quarter, so a trace of
+				// millions of syscalls is copied a few times.
+				t.items = slices.Grow(t.items, max(n, len(t.items)))
+				keys = slices.Grow(keys, max(n, len(keys)))
+			}
 			for i := range ev.Syscalls.Records {
 				r := &ev.Syscalls.Records[i]
 				it := item{seq: ev.Seq, sub: uint32(i), icount: r.Icount, kind: ev.Kind, pid: ev.Pid, tid: r.Tid}
@@ -265,6 +277,7 @@ func (t *trace) threadItems(keys []threadKey, ig Ignore) {
 	}
 	rank := map[threadKey]int{}
 	var lastIc []uint64
+	var lastBatch []bool
 	for i := range t.items {
 		it := &t.items[i]
 		r, ok := rank[keys[i]]
@@ -273,9 +286,22 @@ func (t *trace) threadItems(keys []threadKey, ig Ignore) {
 			rank[keys[i]] = r
 			t.threads = append(t.threads, nil)
 			lastIc = append(lastIc, 0)
+			lastBatch = append(lastBatch, false)
 		}
 		it.dIcount = it.icount - lastIc[r]
 		lastIc[r] = it.icount
+		if t.syslog {
+			switch it.kind {
+			case format.KindStop:
+				// Under the syscall log a thread stops at a
+				// syscall's entry for exit and exit_group, else
+				// because the log holds a batch.
+				it.batch = it.flags&abi.PL_FLAG_SCE != 0 && !endsThread(it.sys)
+			case format.KindMemDelta:
+				it.batch = lastBatch[r]
+			}
+			lastBatch[r] = it.batch
+		}
 		t.complete(it, ig)
 		if t.taint < 0 && it.kind == format.KindInput && ignored(it.class, ig) {
 			t.taint = i

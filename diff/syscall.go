@@ -126,7 +126,7 @@ func readRecord(path string, seq uint64, sub uint32) (*format.Syscall, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ev.Seq != seq || ev.Kind != format.KindSyscalls || uint64(sub) >= uint64(len(ev.Syscalls.Records)) {
+	if ev.Seq != seq || ev.Kind != format.KindSyscalls || ev.Syscalls == nil || uint64(sub) >= uint64(len(ev.Syscalls.Records)) {
 		return nil, fmt.Errorf("event %d is not a syscalls event with a record %d", seq, sub)
 	}
 	r := ev.Syscalls.Records[sub]
