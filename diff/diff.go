@@ -357,6 +357,12 @@ func (c *comparison) syscall(ia, ib int) {
 	x, y := &c.a.items[ia], &c.b.items[ib]
 	s := &c.rep.Summary
 	if x.kind == format.KindSyscalls {
+		if x.aux == y.aux && x.rax == y.rax && x.flags == y.flags && x.rip == y.rip {
+			// The same call and result after another number of
+			// instructions: a changed item, not a syscall that
+			// differs.
+			return
+		}
 		s.SyscallsDiffer++
 		if len(s.Syscalls) < maxListed {
 			s.Syscalls = append(s.Syscalls, SyscallDiff{Name: abi.SyscallName(int(x.sys)), SeqA: int64(x.seq), SeqB: int64(y.seq),

@@ -30,6 +30,9 @@ it differ. Prints the first divergence with context from both traces, its
 origin when it is an input (a clock, random bytes, file content, the
 environment, the program), where control flow first differs (pc, symbol and
 source line from the executable stored in the trace), and a summary.
+In a trace recorded with the syscall log (--stops syscall-log, the default)
+every logged syscall is compared on its own: its arguments, its result (an
+error is a control-flow difference) and the caller it was made from.
 
 --ignore time,pid,random,addresses,environment tolerates differences that
 derive from those inputs: after the first such input only control flow (stops,
