@@ -108,3 +108,46 @@ func BenchmarkReader(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriterSyscalls writes syscalls events as the recorder's default
+// policy makes them: batches of 4096 records of a loop of a few syscalls
+// (a read/write/getppid mix whose arguments and results vary a little).
+func BenchmarkWriterSyscalls(b *testing.B) {
+	const batch, batches = 4096, 8
+	rng := rand.New(rand.NewPCG(3, 4))
+	evs := make([]*Event, batches)
+	var ic uint64
+	for i := range evs {
+		recs := make([]Syscall, batch)
+		for j := range recs {
+			ic += 50 + uint64(rng.IntN(20))
+			code := []uint32{0, 1, 110}[j%3]
+			recs[j] = Syscall{Tid: 100000, Code: code, Icount: ic, RIP: 0x401000 + uint64(code)*16,
+				Args: [6]uint64{3, 0x7ffd0000 + uint64(rng.IntN(4))*8, 512}, Ret: int64(rng.IntN(513))}
+		}
+		evs[i] = &Event{Kind: KindSyscalls, Icount: ic, Pid: 3, Syscalls: &Syscalls{Records: recs}}
+	}
+	for _, c := range []struct {
+		name string
+		opts []WriterOption
+	}{{"zstd", nil}, {"none", []WriterOption{WithCompression(false)}}} {
+		b.Run(c.name, func(b *testing.B) {
+			w, err := NewWriter(io.Discard, testHeader(), c.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := w.Write(evs[i%batches]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/syscall")
+			b.ReportMetric(float64(w.Stats().FileBytes)/float64(b.N*batch), "bytes/syscall")
+		})
+	}
+}

@@ -212,7 +212,10 @@ type chunkState struct {
 	stop stopFields
 	reqs [reqSlots]reqFields
 	ids  [kindSlots][2]int32 // Pid and Tid of the previous event of each kind but requests
-	sys  Syscall             // 2.1: the previous Syscall record, which the next is encoded against
+	// 2.1: the previous Syscall record in each code slot, and the
+	// previous record's icount.
+	sys       [sysSlots]Syscall
+	sysIcount uint64
 }
 
 // stopFields are the fields of a Stop other than its registers.
@@ -562,6 +565,9 @@ type eventDecoder struct {
 	reqs  []Request
 	stops []Stop
 	outs  []byte
+	// sysRecs, when set (Reader.ReuseSyscallRecords), is the one slice
+	// the records of every syscalls event are decoded into.
+	sysRecs *[]Syscall
 }
 
 const arenaBlock = 256
@@ -821,72 +827,136 @@ func (x *eventDecoder) decode(body []byte, ev *Event) string {
 	return d.err
 }
 
-// Syscall records (2.1) are encoded against the previous record of the
-// chunk: the tid, rip, icount, arguments and result as signed differences,
-// the code and flags as they are. A loop of the same syscall costs a few
-// bytes per record before compression.
+// Syscall records (2.1) are encoded against a template: the previous
+// record in the chunk whose code had the same slot (code mod sysSlots), if
+// its code is the same, else a zero record of that code; the icount
+// against the previous record of any code. A loop of the same syscalls
+// costs about three bytes per record before compression.
+const sysSlots = 64
+
+// Field bits of a syscall record's mask.
+const (
+	sysTid = 1 << iota
+	sysFlags
+	sysRIP
+	sysRet
+	sysArg0    // and the five bits after it: Args[0..5]
+	sysMaskAll = 1<<(iota+5) - 1
+)
+
 func (x *eventEncoder) encodeSyscalls(recs []Syscall) {
 	x.e.uvarint(uint64(len(recs)))
-	p := &x.st.sys
 	for i := range recs {
 		r := &recs[i]
-		x.e.svarint(int64(r.Tid) - int64(p.Tid))
-		x.e.uvarint(uint64(r.Code))
-		x.e.uvarint(uint64(r.Flags))
-		x.e.svarint(int64(r.Icount - p.Icount))
-		x.e.svarint(int64(r.RIP - p.RIP))
+		slot := &x.st.sys[r.Code%sysSlots]
+		t := slot
+		if slot.Code != r.Code {
+			t = &Syscall{Code: r.Code}
+		}
 		var mask uint64
+		if r.Tid != t.Tid {
+			mask |= sysTid
+		}
+		if r.Flags != t.Flags {
+			mask |= sysFlags
+		}
+		if r.RIP != t.RIP {
+			mask |= sysRIP
+		}
+		if r.Ret != t.Ret {
+			mask |= sysRet
+		}
 		for j, a := range r.Args {
-			if a != p.Args[j] {
-				mask |= 1 << j
+			if a != t.Args[j] {
+				mask |= sysArg0 << j
 			}
 		}
+		x.e.uvarint(uint64(r.Code))
 		x.e.uvarint(mask)
+		x.e.svarint(int64(r.Icount - x.st.sysIcount))
+		if mask&sysTid != 0 {
+			x.e.svarint(int64(r.Tid) - int64(t.Tid))
+		}
+		if mask&sysFlags != 0 {
+			x.e.uvarint(uint64(r.Flags))
+		}
+		if mask&sysRIP != 0 {
+			x.e.svarint(int64(r.RIP - t.RIP))
+		}
+		if mask&sysRet != 0 {
+			x.e.svarint(r.Ret - t.Ret)
+		}
 		for j, a := range r.Args {
-			if mask&(1<<j) != 0 {
-				x.e.svarint(int64(a - p.Args[j]))
+			if mask&(sysArg0<<j) != 0 {
+				x.e.svarint(int64(a - t.Args[j]))
 			}
 		}
-		x.e.svarint(r.Ret - p.Ret)
-		*p = *r
+		*slot = *r
+		x.st.sysIcount = r.Icount
 	}
 }
 
 // decodeSyscalls reads what encodeSyscalls wrote.
 func (x *eventDecoder) decodeSyscalls(d *dec) []Syscall {
 	n := d.uvarint()
-	if n > uint64(d.left()) { // each record takes several bytes
+	if n > uint64(d.left()) { // each record takes at least three bytes
 		d.fail("syscall count beyond end of record")
 		return nil
 	}
-	recs := make([]Syscall, n)
-	p := &x.st.sys
-	for i := range recs {
-		r := &recs[i]
-		r.Tid = d.i32delta(p.Tid)
-		code := d.uvarint()
-		flags := d.uvarint()
-		if code > 0xffffffff || flags > 0xffffffff {
-			d.fail("syscall code or flags out of range")
+	var recs []Syscall
+	if a := x.sysRecs; a != nil {
+		if uint64(cap(*a)) < n {
+			*a = make([]Syscall, n)
 		}
-		r.Code, r.Flags = uint32(code), uint32(flags)
-		r.Icount = p.Icount + uint64(d.svarint())
-		r.RIP = p.RIP + uint64(d.svarint())
+		recs = (*a)[:n]
+	} else {
+		recs = make([]Syscall, n)
+	}
+	for i := range recs {
+		code := d.uvarint()
+		if code > 0xffffffff {
+			d.fail("syscall code out of range")
+			return nil
+		}
+		slot := &x.st.sys[code%sysSlots]
 		mask := d.uvarint()
-		if mask >= 1<<6 {
-			d.fail("syscall argument mask out of range")
+		if mask > sysMaskAll {
+			d.fail("syscall field mask out of range")
+			return nil
+		}
+		r := &recs[i]
+		if slot.Code == uint32(code) {
+			*r = *slot // the template; the fields in mask change below
+		} else {
+			*r = Syscall{Code: uint32(code)}
+		}
+		r.Icount = x.st.sysIcount + uint64(d.svarint())
+		if mask&sysTid != 0 {
+			r.Tid = d.i32delta(r.Tid)
+		}
+		if mask&sysFlags != 0 {
+			f := d.uvarint()
+			if f > 0xffffffff {
+				d.fail("syscall flags out of range")
+			}
+			r.Flags = uint32(f)
+		}
+		if mask&sysRIP != 0 {
+			r.RIP += uint64(d.svarint())
+		}
+		if mask&sysRet != 0 {
+			r.Ret += d.svarint()
 		}
 		for j := range r.Args {
-			r.Args[j] = p.Args[j]
-			if mask&(1<<j) != 0 {
+			if mask&(sysArg0<<j) != 0 {
 				r.Args[j] += uint64(d.svarint())
 			}
 		}
-		r.Ret = p.Ret + d.svarint()
 		if d.err != "" {
 			return nil
 		}
-		*p = *r
+		*slot = *r
+		x.st.sysIcount = r.Icount
 	}
 	return recs
 }

@@ -56,6 +56,9 @@ type Reader struct {
 	pending *Event
 	err     error
 
+	reuseSys bool      // ReuseSyscallRecords was called
+	sysRecs  []Syscall // the records every syscalls event is decoded into then
+
 	cache    []cachedBlob
 	cacheLen int
 }
@@ -379,7 +382,20 @@ func (r *Reader) load(i int) error {
 	}
 	r.cur, r.buf, r.pos, r.seq, r.left = i, raw, 0, c.firstSeq, int(c.count)
 	r.dx = eventDecoder{resolve: r.blob, v1: r.hdr.Major == 1}
+	if r.reuseSys {
+		r.dx.sysRecs = &r.sysRecs
+	}
 	return nil
+}
+
+// ReuseSyscallRecords makes the reader decode the records of every
+// syscalls event into the same memory: the Records of an event Next
+// returned are then valid only until the next call of Next, Seek or
+// SeekIcount. A reader that looks at one event at a time (replay) saves
+// an allocation of 88 bytes per logged syscall.
+func (r *Reader) ReuseSyscallRecords() {
+	r.reuseSys = true
+	r.dx.sysRecs = &r.sysRecs
 }
 
 // decodeNext decodes the event at the cursor; with resolve false, blob

@@ -20,11 +20,11 @@ const (
 	// collects every changed page; n > 0 collects at most n of them, lowest
 	// addresses first, leaves the others for the next call and returns how
 	// many are left (so a debugger fetches a large delta in bounded pieces).
-	PT_PTREC_GETDELTA = abi.PT_FIRSTMACH + 16
+	PT_PTREC_GETDELTA = abi.PT_PTREC_GETDELTA
 	// PT_PTREC_GETBASES returns fs_base and gs_base of the thread (16 bytes).
-	PT_PTREC_GETBASES = abi.PT_FIRSTMACH + 17
+	PT_PTREC_GETBASES = abi.PT_PTREC_GETBASES
 	// PT_PTREC_ICOUNT returns the thread's retired-instruction count.
-	PT_PTREC_ICOUNT = abi.PT_FIRSTMACH + 18
+	PT_PTREC_ICOUNT = abi.PT_PTREC_ICOUNT
 )
 
 // PtrecMaxDeltaGap is the largest gap PT_PTREC_GETDELTA accepts, and

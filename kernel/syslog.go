@@ -22,11 +22,11 @@ const (
 	// PT_PTREC_SYSLOG starts (data = batch > 0, at most PtrecMaxSyslogBatch)
 	// or stops (data = 0) logging the process's syscalls. Records already
 	// logged are kept. addr is unused and must be 0.
-	PT_PTREC_SYSLOG = abi.PT_FIRSTMACH + 19
+	PT_PTREC_SYSLOG = abi.PT_PTREC_SYSLOG
 	// PT_PTREC_GETSYSLOG returns (in Out) the records logged since the
 	// previous PT_PTREC_GETSYSLOG, SyscallRecordSize bytes each in the order
 	// the syscalls completed, and their number; the log is emptied.
-	PT_PTREC_GETSYSLOG = abi.PT_FIRSTMACH + 20
+	PT_PTREC_GETSYSLOG = abi.PT_PTREC_GETSYSLOG
 )
 
 // PtrecMaxSyslogBatch is the largest batch PT_PTREC_SYSLOG accepts.
@@ -100,19 +100,16 @@ func DecodeSyscallLog(out []byte, fn func(r *SyscallRecord)) {
 
 // syscallLog is a process's log (nil when the process does not log).
 type syscallLog struct {
-	batch int    // records that make a thread stop at its next syscall entry
-	recs  []byte // marshalled records
+	batch int // records that make a thread stop at its next syscall entry
+	recs  []SyscallRecord
 }
 
 // n is the number of records logged.
-func (l *syscallLog) n() int { return len(l.recs) / SyscallRecordSize }
+func (l *syscallLog) n() int { return len(l.recs) }
 
 // add appends the record of t's current syscall with return value ret.
 func (l *syscallLog) add(t *Thread, ret int64, flags uint32) {
-	r := SyscallRecord{Tid: t.Tid, Code: t.sc.code, Flags: flags, Icount: t.sc.icount, RIP: t.sc.rip, Args: t.sc.args, Ret: ret}
-	off := len(l.recs)
-	l.recs = append(l.recs, make([]byte, SyscallRecordSize)...)
-	r.Marshal(l.recs[off:])
+	l.recs = append(l.recs, SyscallRecord{Tid: t.Tid, Code: t.sc.code, Flags: flags, Icount: t.sc.icount, RIP: t.sc.rip, Args: t.sc.args, Ret: ret})
 }
 
 // endsThread reports whether syscall code never returns because it ends
@@ -175,10 +172,17 @@ func (k *Kernel) syslogPtrace(p *Process, r *PtraceRequest) (PtraceResult, error
 		if l == nil {
 			return PtraceResult{Out: r.Buf[:0]}, nil
 		}
-		out := append(r.Buf[:0], l.recs...)
-		n := l.n()
+		n := len(l.recs)
+		out := r.Buf[:0]
+		if cap(out) < n*SyscallRecordSize {
+			out = make([]byte, 0, n*SyscallRecordSize)
+		}
+		out = out[:n*SyscallRecordSize]
+		for i := range l.recs {
+			l.recs[i].Marshal(out[i*SyscallRecordSize:])
+		}
 		l.recs = l.recs[:0]
-		if cap(l.recs) > 2*(min(l.batch, PtrecMaxSyslogBatch)+64)*SyscallRecordSize {
+		if cap(l.recs) > 2*(min(l.batch, PtrecMaxSyslogBatch)+64) {
 			l.recs = nil // a burst grew it past the batch: do not keep the memory
 		}
 		if l.batch > PtrecMaxSyslogBatch {

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -199,6 +200,7 @@ func (d *debugger) checkpoint() {
 		return
 	}
 	c := &checkpoint{icount: ic, pos: pos, snap: r.k.Snapshot(), loop: r.loop, counts: threadCounts(r.k)}
+	c.loop.lastSyslog = bytes.Clone(c.loop.lastSyslog) // r.sysBuf is reused
 	d.ledger.Add(c.snap)
 	d.ckpts = append(d.ckpts, nil)
 	copy(d.ckpts[i+1:], d.ckpts[i:])

@@ -110,6 +110,8 @@ type Replayer struct {
 
 	kreq   kernel.PtraceRequest // the request being replayed, and its output buffer
 	reqBuf [1024]byte
+	sysBuf []byte // PT_PTREC_GETSYSLOG's output, reused from one to the next
+	sysCmp []byte // the recorded syscall records, marshalled to compare
 
 	hdr    format.Header
 	events uint64            // events in the trace
@@ -226,6 +228,9 @@ func (r *Replayer) diverge(ev *format.Event, what, want, got string) {
 
 // New prepares a replay of the trace read by rd.
 func New(rd *format.Reader, o Options) (*Replayer, error) {
+	// The stream looks at one event at a time: syscall records need not
+	// be allocated per event.
+	rd.ReuseSyscallRecords()
 	r := &Replayer{opts: o, s: &stream{r: rd}, hdr: rd.Header(), events: rd.Info().Events, files: make(map[string][]byte)}
 	h := r.hdr
 	pairs := make([][2]string, len(h.Facts))
@@ -356,10 +361,16 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			}
 			req := &r.kreq
 			*req = kernel.PtraceRequest{Op: int(q.Op), Pid: q.Pid, Addr: q.Addr, Data: q.Data, In: q.In}
-			if q.Op != kernel.PT_PTREC_GETDELTA && q.Op != kernel.PT_PTREC_GETSYSLOG {
+			switch q.Op {
+			case kernel.PT_PTREC_GETDELTA:
+				// A delta is kept in the loop state until its event.
+			case kernel.PT_PTREC_GETSYSLOG:
+				// Kept until its event too, which follows at once: a
+				// checkpoint in between copies it (debugger.checkpoint).
+				req.Buf = r.sysBuf[:0]
+			default:
 				// The output is compared (or copied into the loop state)
-				// before the next request: one buffer serves them all. A
-				// delta is kept in the loop state until its event.
+				// before the next request: one buffer serves them all.
 				req.Buf = r.reqBuf[:]
 			}
 			got, err := r.k.Ptrace(kernel.PtraceCaller{P: r.tracer}, req)
@@ -377,6 +388,7 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			}
 			if q.Op == kernel.PT_PTREC_GETSYSLOG {
 				l.lastSyslog = got.Out // compared at the syscalls event
+				r.sysBuf = got.Out[:0]
 				out = nil
 			}
 			if errno == 0 && q.Errno == 0 && ret == q.Result && byReference(q, out) {

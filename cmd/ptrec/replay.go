@@ -21,6 +21,7 @@ type replayOptions struct {
 	gdb         string
 	interval    uint64
 	memory      uint64
+	profiles    recordOptions // --cpuprofile and --memprofile (hidden)
 }
 
 func newReplayCmd(s streams) *cobra.Command {
@@ -66,6 +67,10 @@ Commands:
 	f.StringVar(&o.gdb, "gdb", "", "serve the gdb remote protocol on `HOST:PORT` (port 0: any; the address is printed)")
 	f.Uint64Var(&o.interval, "checkpoint-interval", replay.DefaultCheckpointInterval, "instructions between checkpoints")
 	f.Uint64Var(&o.memory, "checkpoint-memory", replay.DefaultCheckpointMemory, "bytes of memory checkpoints may hold")
+	f.StringVar(&o.profiles.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of ptrec to this file")
+	f.StringVar(&o.profiles.memProfile, "memprofile", "", "write a pprof heap profile of ptrec (at the end of the replay) to this file")
+	_ = f.MarkHidden("cpuprofile")
+	_ = f.MarkHidden("memprofile")
 	return cmd
 }
 
@@ -91,7 +96,16 @@ func progress(w io.Writer) func(done, total uint64) {
 	}
 }
 
-func runReplay(s streams, o *replayOptions, path string) error {
+func runReplay(s streams, o *replayOptions, path string) (err error) {
+	stop, err := startProfiles(&o.profiles)
+	if err != nil {
+		return &statusError{code: exitFailed, err: err}
+	}
+	defer func() {
+		if perr := stop(); perr != nil && err == nil {
+			err = &statusError{code: exitFailed, err: perr}
+		}
+	}()
 	rd, err := format.Open(path)
 	if err != nil {
 		return &statusError{code: exitFailed, err: err}

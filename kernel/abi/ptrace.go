@@ -43,6 +43,14 @@ const (
 	PT_GETXSTATE = PT_FIRSTMACH + 2 // 66
 	PT_SETXSTATE = PT_FIRSTMACH + 3 // 67
 
+	// ptrec's own machine-dependent requests (kernel/ptrace.go and
+	// kernel/syslog.go document them).
+	PT_PTREC_GETDELTA  = PT_FIRSTMACH + 16 // 80: memory delta since the previous call
+	PT_PTREC_GETBASES  = PT_FIRSTMACH + 17 // 81: fs_base and gs_base
+	PT_PTREC_ICOUNT    = PT_FIRSTMACH + 18 // 82: the thread's retired instructions
+	PT_PTREC_SYSLOG    = PT_FIRSTMACH + 19 // 83: start or stop the syscall log
+	PT_PTREC_GETSYSLOG = PT_FIRSTMACH + 20 // 84: fetch the syscall log
+
 	// i386 numbering, used for 32-bit (freebsd32) callers.
 	PT_I386_GETXMMREGS = PT_FIRSTMACH + 0 // 64
 	PT_I386_SETXMMREGS = PT_FIRSTMACH + 1 // 65
@@ -78,6 +86,8 @@ const (
 )
 
 var ptraceNames = [...]string{
+	PT_PTREC_GETDELTA: "PT_PTREC_GETDELTA", PT_PTREC_GETBASES: "PT_PTREC_GETBASES", PT_PTREC_ICOUNT: "PT_PTREC_ICOUNT",
+	PT_PTREC_SYSLOG: "PT_PTREC_SYSLOG", PT_PTREC_GETSYSLOG: "PT_PTREC_GETSYSLOG",
 	PT_TRACE_ME: "PT_TRACE_ME", PT_READ_I: "PT_READ_I", PT_READ_D: "PT_READ_D",
 	PT_WRITE_I: "PT_WRITE_I", PT_WRITE_D: "PT_WRITE_D", PT_CONTINUE: "PT_CONTINUE",
 	PT_KILL: "PT_KILL", PT_STEP: "PT_STEP", PT_ATTACH: "PT_ATTACH",
