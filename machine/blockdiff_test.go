@@ -259,6 +259,10 @@ func (g *blockGen) inst() {
 	case k < 79: // loads and stores through RBX (testData): mov, ALU with memory
 		r := g.reg()
 		disp := byte(g.rng.Intn(16) * 8)
+		if g.rng.Intn(3) == 0 {
+			g.small(r, d, disp)
+			return
+		}
 		switch g.rng.Intn(5) {
 		case 0:
 			g.emit(append(rex(w, r, RBX), 0x8b, 0x43|(r&7)<<3, disp)...)
@@ -292,6 +296,71 @@ func (g *blockGen) inst() {
 		g.emit(0x70+byte(g.rng.Intn(16)), 0)
 		g.jumps = append(g.jumps, len(g.code)-1)
 	}
+}
+
+// small writes an 8- or 16-bit form: mov, ALU and test between
+// registers (AH..BH without a REX prefix, SPL..DIL with one), with an
+// immediate, and with memory at RBX+disp.
+func (g *blockGen) small(r, d uint8, disp byte) {
+	var pre []byte
+	byteOp := g.rng.Intn(2) == 0
+	if !byteOp {
+		pre = []byte{0x66}
+	}
+	rx := func(reg, rm uint8) []byte {
+		if b := rex(4, reg, rm); b != nil || !byteOp || g.rng.Intn(2) == 0 {
+			return b
+		}
+		return []byte{0x40}
+	}
+	op := func(o byte) byte {
+		if byteOp {
+			return o - 1 // the 8-bit opcode precedes the 16/32/64-bit one
+		}
+		return o
+	}
+	imm := byte(g.rng.Intn(256))
+	alu := []byte{0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x85}[g.rng.Intn(7)]
+	var b []byte
+	switch g.rng.Intn(8) {
+	case 0: // mov r, m
+		b = append(rx(r, RBX), op(0x8b), 0x43|(r&7)<<3, disp)
+	case 1: // mov m, r
+		b = append(rx(r, RBX), op(0x89), 0x43|(r&7)<<3, disp)
+	case 2: // mov m, imm
+		b = append(rx(0, RBX), op(0xc7), 0x43, disp, imm)
+		if !byteOp {
+			b = append(b, byte(g.rng.Intn(256)))
+		}
+	case 3: // ALU r, r
+		b = append(rx(r, d), op(alu), 0xc0|(r&7)<<3|d&7)
+	case 4: // ALU r, imm8; test r, imm
+		if g.rng.Intn(3) == 0 {
+			b = append(rx(0, d), op(0xf7), 0xc0|d&7, imm)
+			if !byteOp {
+				b = append(b, byte(g.rng.Intn(256)))
+			}
+		} else if byteOp {
+			b = append(rx(0, d), 0x80, 0xc0|uint8(g.rng.Intn(8))<<3|d&7, imm)
+		} else {
+			b = append(rx(0, d), 0x83, 0xc0|uint8(g.rng.Intn(8))<<3|d&7, imm)
+		}
+	case 5: // ALU r, m (and cmp m, r: the direction bit)
+		o := alu
+		if o != 0x85 {
+			o += 2 * byte(g.rng.Intn(2))
+		}
+		b = append(rx(r, RBX), op(o), 0x43|(r&7)<<3, disp)
+	case 6: // ALU m, imm8
+		if byteOp {
+			b = append(rx(0, RBX), 0x80, 0x43|uint8(g.rng.Intn(8))<<3, disp, imm)
+		} else {
+			b = append(rx(0, RBX), 0x83, 0x43|uint8(g.rng.Intn(8))<<3, disp, imm)
+		}
+	default: // mov r, r
+		b = append(rx(r, d), op(0x89), 0xc0|(r&7)<<3|d&7)
+	}
+	g.emit(append(pre, b...)...)
 }
 
 // opOn writes an operation on register d of the kinds a preceding mov

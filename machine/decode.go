@@ -71,12 +71,14 @@ const (
 	kMovRM32       // mov r32, m32
 	kMovMR64       // mov m64, r64
 	kMovMR32       // mov m32, r32
-	kMovMI
-	kAluRR // adc, sbb r, r
-	kAluRI // adc, sbb r, imm
-	kAluRM
-	kAluMR
-	kAluMI
+	kMovMI         // any size
+	kAluRR         // adc, sbb r, r; any ALU operation on 8- or 16-bit registers
+	kAluRI         // the same with an immediate
+	kAluRM         // 1/2/4/8
+	kAluMR         // 1/2/4/8
+	kAluMI         // 1/2/4/8
+	kMovRMs        // mov r8/r16, m: the low bits of the register are replaced
+	kMovMRs        // mov m8/m16, r8/r16
 	kJcc
 	kJmp
 	kCall
@@ -176,8 +178,10 @@ var aluKinds = [...]uint8{aluAdd: kAddRR, aluOr: kOrRR, aluAnd: kAndRR, aluSub: 
 func classify(d *dinst) {
 	a0, a1 := d.args[0], d.args[1]
 	reg := func(a arg) bool { return a.kind == akReg && (a.size == 8 || a.size == 4) }
+	small := func(a arg) bool { return a.kind == akReg && (a.size == 1 || a.size == 2) } // not AH..BH
 	simpleMem := d.seg == 0 && !d.a32
 	mem := func(a arg) bool { return a.kind == akMem && (a.size == 8 || a.size == 4) && simpleMem }
+	anyMem := func(a arg) bool { return a.kind == akMem && a.size <= 8 && a.size != 0 && simpleMem }
 	imm := func(a arg) bool { return a.kind == akImm }
 	if reg(a0) {
 		d.sh = 64 - 8*a0.size
@@ -201,8 +205,12 @@ func classify(d *dinst) {
 			if a0.size == 8 {
 				d.kind = kMovMR64
 			}
-		case mem(a0) && imm(a1):
+		case anyMem(a0) && imm(a1):
 			d.kind = kMovMI
+		case small(a0) && anyMem(a1) && a0.size == a1.size:
+			d.kind = kMovRMs
+		case anyMem(a0) && small(a1) && a0.size == a1.size:
+			d.kind = kMovMRs
 		}
 	case x86asm.ADD, x86asm.OR, x86asm.ADC, x86asm.SBB, x86asm.AND, x86asm.SUB, x86asm.XOR, x86asm.CMP, x86asm.TEST:
 		switch x86asm.Op(d.op) {
@@ -238,11 +246,15 @@ func classify(d *dinst) {
 			if fast {
 				d.kind = aluKinds[d.sub] + 1
 			}
-		case reg(a0) && mem(a1):
+		case small(a0) && small(a1) && a0.size == a1.size:
+			d.kind = kAluRR
+		case small(a0) && imm(a1):
+			d.kind = kAluRI
+		case (reg(a0) || small(a0)) && anyMem(a1) && a0.size == a1.size:
 			d.kind = kAluRM
-		case mem(a0) && reg(a1):
+		case anyMem(a0) && (reg(a1) || small(a1)) && a0.size == a1.size:
 			d.kind = kAluMR
-		case mem(a0) && imm(a1):
+		case anyMem(a0) && imm(a1):
 			d.kind = kAluMI
 		}
 	case x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JG, x86asm.JGE, x86asm.JL,

@@ -463,14 +463,32 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				c.Regs[RSP] += 8
 				c.Regs[in.args[0].reg&15] = v
-			case kAluRR, kAluRI: // adc, sbb
+			case kAluRR, kAluRI: // adc, sbb; 8- and 16-bit forms
 				d := in.args[0]
 				b := in.imm
 				if in.kind == kAluRR {
 					b = c.Regs[in.args[1].reg&15]
 				}
-				r, _ := c.alu(in.sub, d.size, c.Regs[d.reg&15], b)
-				c.setReg(d.reg, d.size, r)
+				r, w := c.alu(in.sub, d.size, c.Regs[d.reg&15], b)
+				if w {
+					c.setReg(d.reg&15, d.size, r)
+				}
+			case kMovRMs:
+				d := in.args[0]
+				v, ok := c.rd(c.eaFast(in), d.size)
+				if !ok {
+					return c.fault(in, i)
+				}
+				m := sizeMask[d.size]
+				c.Regs[d.reg&15] = c.Regs[d.reg&15]&^m | v&m
+			case kMovMRs:
+				if !c.wr(c.eaFast(in), in.args[0].size, c.Regs[in.args[1].reg&15]) {
+					return c.fault(in, i)
+				}
+				if c.fetchPN != pn {
+					done, nrip = i+1, in.pc+uint64(in.len)
+					break run
+				}
 			case kAluRM:
 				d := in.args[0]
 				b, ok := c.rd(c.eaFast(in), d.size)
