@@ -16,9 +16,16 @@ import (
 // default, the syscall log) and loads the trace.
 func recordStore(t *testing.T, stops string) *trace {
 	t.Helper()
+	return recordGuest(t, "testdata/diff/store-v1", stops)
+}
+
+// recordGuest records the guest src (a path under the repository) under
+// the stop policy stops and loads the trace.
+func recordGuest(t *testing.T, src, stops string) *trace {
+	t.Helper()
 	dir := t.TempDir()
-	prog := filepath.Join(dir, "store")
-	data, err := os.ReadFile("../testdata/diff/store-v1")
+	prog := filepath.Join(dir, filepath.Base(src))
+	data, err := os.ReadFile(filepath.Join("..", src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,4 +131,54 @@ func TestDiffCallerOfLoggedSyscall(t *testing.T) {
 		t.Errorf("write's result = %d, want 5 (\"over\\n\")", int64(write.rax))
 	}
 	checkCallerOfWrite(t, tr, write, true)
+}
+
+// TestSyslogThreads loads a syscall-log trace of a program with threads:
+// items are in execution order, each record is in the list of its own
+// thread (pid and the record's tid), and the instructions since a thread's
+// previous item are counted in that thread.
+func TestSyslogThreads(t *testing.T) {
+	tr := recordGuest(t, "testdata/bin/threads.musl", "")
+	if !tr.syslog {
+		t.Fatal("not a syscall-log trace")
+	}
+	for i := 1; i < len(tr.items); i++ {
+		x, y := &tr.items[i-1], &tr.items[i]
+		if x.icount > y.icount || x.icount == y.icount && (x.seq > y.seq || x.seq == y.seq && x.sub >= y.sub) {
+			t.Fatalf("item %d (event %d[%d] @%d) after item %d (event %d[%d] @%d)", i, y.seq, y.sub, y.icount, i-1, x.seq, x.sub, x.icount)
+		}
+	}
+	tids := map[int32]int{} // record tid → thread
+	for r, list := range tr.threads {
+		prev := uint64(0)
+		for _, i := range list {
+			it := &tr.items[i]
+			if it.dIcount != it.icount-prev {
+				t.Errorf("thread %d: item at event %d[%d] @%d has dIcount %d, want %d", r, it.seq, it.sub, it.icount, it.dIcount, it.icount-prev)
+			}
+			prev = it.icount
+			if it.kind != format.KindSyscalls {
+				continue
+			}
+			if q, ok := tids[it.tid]; ok && q != r {
+				t.Fatalf("records of tid %d in threads %d and %d", it.tid, q, r)
+			}
+			tids[it.tid] = r
+		}
+	}
+	if len(tids) < 3 {
+		t.Errorf("records of %d threads, want the main thread and its workers", len(tids))
+	}
+	// A thread's list holds no record of another tid.
+	for r, list := range tr.threads {
+		var tid int32
+		for _, i := range list {
+			if it := &tr.items[i]; it.kind == format.KindSyscalls {
+				if tid != 0 && it.tid != tid {
+					t.Fatalf("thread %d holds records of tids %d and %d", r, tid, it.tid)
+				}
+				tid = it.tid
+			}
+		}
+	}
 }
