@@ -22,6 +22,7 @@ func context(path string, seq, sub int64, n int) ([]string, error) {
 		return nil, err
 	}
 	defer rd.Close()
+	rd.ReuseSyscallRecords() // lines are made before the next event
 	// Requests outnumber the other events by about five to one.
 	from := uint64(max(seq-int64(8*n+8), 0))
 	if err := rd.SeekEvent(from); err != nil {

@@ -133,6 +133,7 @@ func load(path string, ig Ignore) (*trace, error) {
 		return nil, err
 	}
 	defer rd.Close()
+	rd.ReuseSyscallRecords() // an item keeps what it needs of a record
 	inf := rd.Info()
 	t := &trace{path: path, hdr: rd.Header(), trunc: inf.Truncated}
 	t.syslog = t.hdr.Stops == stopsSyscallLog || inf.Kinds[format.KindSyscalls] > 0
