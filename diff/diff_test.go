@@ -299,7 +299,8 @@ func elfSymbol(t *testing.T, prog, name string) uint64 {
 // second time with stdout a file open only for reading, so that its write
 // fails: the traces differ first in the host write's result, and the write
 // syscall is where control flow first differs, reported with its arguments,
-// both results, its pc in libc and its caller in main at store.c:17.
+// both results, its pc in libc and its caller in main at store.c:17; --deep
+// finds the syscall instruction.
 func TestDiffSyscallResult(t *testing.T) {
 	prog := filepath.Join(t.TempDir(), "store")
 	install(t, "testdata/diff/store-v1", prog)
@@ -314,7 +315,7 @@ func TestDiffSyscallResult(t *testing.T) {
 	}
 	defer out.Close()
 	b := recordHost(t, "", out, prog, 1)
-	rep := compare(t, a, b, diff.Options{})
+	rep := compare(t, a, b, diff.Options{Deep: true})
 	t.Logf("report:\n%s", text(rep))
 	if rep.Same {
 		t.Fatal("a write that fails compares the same as one that succeeds")
@@ -337,6 +338,11 @@ func TestDiffSyscallResult(t *testing.T) {
 	}
 	if cl := c.Caller; cl == nil || cl.Func != "main" || cl.File != "store.c" || cl.Line != 17 {
 		t.Errorf("control caller = %v, want main at store.c:17", cl)
+	}
+	// --deep: the syscall instruction is the first whose registers differ
+	// after it (rax, the result).
+	if d := rep.Deep; d == nil || len(d.Regs) == 0 || d.Regs[0] != "rax 0x5 vs 0xfffffffffffffff7" {
+		t.Errorf("deep = %+v, want rax 5 vs -9 after the syscall instruction", d)
 	}
 	s := rep.Summary
 	if s.SyscallsDiffer != 1 || len(s.Syscalls) != 1 || s.Syscalls[0].Name != "write" || s.Syscalls[0].What != "result 5 vs -9 (EBADF)" ||
