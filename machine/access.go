@@ -168,6 +168,59 @@ func (c *CPU) wr4(addr, v uint64) bool {
 	return true
 }
 
+// aluMem executes kAluMR or kAluMI if its memory operand hits in the read
+// TLB and, unless the operation only reads it (cmp, test), in the write
+// TLB, reporting whether it did: then it cannot fault, and it wrote no
+// decoded code (a page with decoded code is never in the write TLB).
+func (c *CPU) aluMem(in *dinst) bool {
+	a := c.eaFast(in)
+	size := in.args[0].size
+	pn, off := a>>12, a&0xfff
+	e := &c.rtlb[pn&c.tlbMask]
+	if e.pn != pn || off > PageSize-uint64(size) {
+		return false
+	}
+	buf := e.buf
+	write := in.sub != aluCmp && in.sub != aluTest
+	if write {
+		w := &c.wtlb[pn&c.tlbMask]
+		if w.pn != pn {
+			return false
+		}
+		buf = w.buf
+	}
+	b := buf.b[off:]
+	var v uint64
+	switch size {
+	case 8:
+		v = le.Uint64(b)
+	case 4:
+		v = uint64(le.Uint32(b))
+	case 2:
+		v = uint64(le.Uint16(b))
+	default:
+		v = uint64(b[0])
+	}
+	x := in.imm
+	if in.kind == kAluMR {
+		x = c.Regs[in.args[1].reg&15]
+	}
+	r, _ := c.alu(in.sub, size, v, x)
+	if write {
+		switch size {
+		case 8:
+			le.PutUint64(b, r)
+		case 4:
+			le.PutUint32(b, uint32(r))
+		case 2:
+			le.PutUint16(b, uint16(r))
+		default:
+			b[0] = byte(r)
+		}
+	}
+	return true
+}
+
 // rd loads size (1, 2, 4 or 8) bytes at addr.
 func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 	pn := addr >> 12

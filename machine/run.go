@@ -500,6 +500,9 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					c.setReg(d.reg, d.size, r)
 				}
 			case kAluMR, kAluMI:
+				if c.aluMem(in) {
+					break
+				}
 				if c.opAlu(in, in.pc+uint64(in.len)) != stOK {
 					return c.fault(in, i)
 				}

@@ -1,0 +1,84 @@
+package machine
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// TestAluMemMatchesGeneral runs every ALU operation on a memory operand
+// (add or adc sbb and sub xor cmp test, with a register and with an
+// immediate, in all four sizes) through the TLB-hit path of kAluMR/kAluMI
+// (aluMem) and through the general executor (opAlu) from the same random
+// state, and requires the same registers, flags and memory.
+func TestAluMemMatchesGeneral(t *testing.T) {
+	var forms []string
+	for ext, op := range []byte{0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38} {
+		forms = append(forms, fmt.Sprintf("%02x0b", op)) // op [rbx], cl
+		for _, pre := range []string{"66", "", "48"} {
+			forms = append(forms, fmt.Sprintf("%s%02x0b", pre, op+1))                // op [rbx], cx/ecx/rcx
+			forms = append(forms, fmt.Sprintf("%s83%02x7f", pre, 0x03|byte(ext)<<3)) // op [rbx], imm8
+		}
+		forms = append(forms, fmt.Sprintf("80%02x80", 0x03|byte(ext)<<3))         // op byte [rbx], imm8
+		forms = append(forms, fmt.Sprintf("4881%02x00000080", 0x03|byte(ext)<<3)) // op qword [rbx], imm32
+	}
+	forms = append(forms, "840b", "66850b", "850b", "48850b", "f60381", "66f7030180", "f70301000080", "48f70301000080") // test
+	rng := rand.New(rand.NewSource(3))
+	taken := 0
+	for _, f := range forms {
+		code := unhex(t, f)
+		a, b := newTestCPU(t, code), newTestCPU(t, code)
+		in, ok := a.fetch(testCode)
+		if !ok || in.kind != kAluMR && in.kind != kAluMI {
+			t.Fatalf("%s: kind %d, want kAluMR or kAluMI", f, in.kind)
+		}
+		for i := 0; i < 200; i++ {
+			rbx := testData + uint64(rng.Intn(64))
+			if rng.Intn(4) == 0 {
+				rbx = testData + 0x1000 - uint64(1+rng.Intn(8)) // may straddle the page
+			}
+			rcx := rng.Uint64() >> uint(rng.Intn(64))
+			mem := rng.Uint64() >> uint(rng.Intn(64))
+			fl := 0x202 | uint64(rng.Intn(1<<12))&arithMask
+			for _, c := range []*CPU{a, b} {
+				c.Regs = [16]uint64{}
+				c.Regs[RBX], c.Regs[RCX] = rbx, rcx
+				c.SetFlags(fl)
+				c.Mem.Write(testData, make([]byte, 0x2000))
+				var m [8]byte
+				le.PutUint64(m[:], mem)
+				c.Mem.Write(rbx, m[:])
+				c.syncTLB()
+			}
+			// Fill a's TLBs for the operand: aluMem only takes hits.
+			a.rd(rbx, 1)
+			a.wr(rbx, 1, mem&0xff)
+			in, _ := a.fetch(testCode)
+			if !a.aluMem(in) {
+				continue
+			}
+			taken++
+			in2, _ := b.fetch(testCode)
+			if st := b.opAlu(in2, testCode+uint64(in2.len)); st != stOK {
+				t.Fatalf("%s: aluMem took an instruction the general path faults on (%+v)", f, b.pend)
+			}
+			if a.Regs != b.Regs || a.Flags() != b.Flags() {
+				t.Fatalf("%s rbx %#x rcx %#x mem %#x flags %#x: aluMem regs %x flags %#x, general %x flags %#x",
+					f, rbx, rcx, mem, fl, a.Regs, a.Flags(), b.Regs, b.Flags())
+			}
+			var ma, mb [16]byte
+			a.Mem.Read(testData+0xff0, ma[:])
+			b.Mem.Read(testData+0xff0, mb[:])
+			var la, lb [72]byte
+			a.Mem.Read(testData, la[:])
+			b.Mem.Read(testData, lb[:])
+			if ma != mb || la != lb {
+				t.Fatalf("%s rbx %#x: memory differs", f, rbx)
+			}
+		}
+	}
+	t.Logf("%d aluMem executions compared", taken)
+	if taken < len(forms)*100 {
+		t.Errorf("only %d aluMem executions", taken)
+	}
+}
