@@ -34,12 +34,12 @@ func recordStops(t *testing.T, stops, prog string, seed int64, args ...string) s
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	return recordHost(t, stops, devnull, prog, seed, args...)
+	return recordHost(t, stops, devnull, devnull, prog, seed, args...)
 }
 
-// recordHost is recordStops with stdout going to the file out (stdin and
-// stderr to /dev/null).
-func recordHost(t *testing.T, stops string, out *os.File, prog string, seed int64, args ...string) string {
+// recordHost is recordStops with stdin from the file in and stdout going to
+// the file out (stderr to /dev/null).
+func recordHost(t *testing.T, stops string, in, out *os.File, prog string, seed int64, args ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -47,7 +47,7 @@ func recordHost(t *testing.T, stops string, out *os.File, prog string, seed int6
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	var host kernel.Host = hostos.New(devnull, out, devnull)
+	var host kernel.Host = hostos.New(in, out, devnull)
 	if seed >= 0 {
 		host = hostos.NewFixed(host, uint64(seed))
 	}
@@ -314,7 +314,12 @@ func TestDiffSyscallResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	b := recordHost(t, "", out, prog, 1)
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	b := recordHost(t, "", devnull, out, prog, 1)
 	rep := compare(t, a, b, diff.Options{Deep: true})
 	t.Logf("report:\n%s", text(rep))
 	if rep.Same {
@@ -384,5 +389,49 @@ func TestSyslogInsertionMovesBatchStops(t *testing.T) {
 	}
 	if f := rep.First; f == nil || f.What != "only in B" || f.Syscall != "getpid" || f.RecordB == nil || *f.RecordB != 4999-4096 {
 		t.Errorf("first difference = %+v, want the getpid inserted at syscall 4999 (record 903 of the second batch)", f)
+	}
+}
+
+// TestDiffStdinSize records echoargs (which reads stdin to EOF) under the
+// syscall log with 6 and then 12 bytes on stdin: the origin is the read of
+// stdin, the first read's result differs in the summary (a byte count is
+// data, not control flow), and control flow differs at the next read, which
+// comes after more instructions (counted from the previous syscall, not
+// from the host read inside it).
+func TestDiffStdinSize(t *testing.T) {
+	dir := t.TempDir()
+	var traces []string
+	for i, data := range []string{"hello\n", "hello world\n"} {
+		path := filepath.Join(dir, fmt.Sprint("stdin", i))
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer devnull.Close()
+		traces = append(traces, recordHost(t, "", in, devnull, "testdata/bin/echoargs.musl", 1))
+	}
+	rep := compare(t, traces[0], traces[1], diff.Options{})
+	t.Logf("report:\n%s", text(rep))
+	if rep.Same || rep.Origin == nil || rep.Origin.Class != "stdin" {
+		t.Fatalf("origin = %+v, want stdin\n%s", rep.Origin, text(rep))
+	}
+	s := rep.Summary
+	if s.SyscallsDiffer == 0 || s.Syscalls[0].Name != "read" || s.Syscalls[0].What != "result 6 vs 12" || s.Syscalls[0].RecordA == nil {
+		t.Errorf("summary syscalls = %d %+v, want first the read of stdin: result 6 vs 12\n%s", s.SyscallsDiffer, s.Syscalls, text(rep))
+	}
+	// Hashing 12 bytes takes longer than 6: the read that returns EOF
+	// comes after more instructions, and is where control flow differs.
+	c := rep.Control
+	if c == nil || c.Syscall != "read" || c.RecordA == nil || *c.RecordA != *s.Syscalls[0].RecordA+1 ||
+		!strings.HasPrefix(c.Detail, "read(0, 0x") || !strings.Contains(c.Detail, ", 4096) = 0: ") || !strings.HasSuffix(c.Detail, " instructions since the thread's previous event") {
+		t.Errorf("control = %+v, want the read at EOF after more instructions", c)
 	}
 }

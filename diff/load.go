@@ -269,8 +269,9 @@ func (b byTime) Swap(i, j int) {
 
 // threadItems builds the per-thread lists (threads in order of first
 // appearance), gives each item the instructions since its thread's previous
-// one, completes the hashes with what depends on that, and finds the first
-// item compared at control level only.
+// one (not counting inputs under the syscall log), completes the hashes
+// with what depends on that, and finds the first item compared at control
+// level only.
 func (t *trace) threadItems(keys []threadKey, ig Ignore) {
 	t.taint = -1
 	if ig&(IgnoreEnvironment|IgnoreAddresses|IgnorePid) != 0 {
@@ -290,7 +291,14 @@ func (t *trace) threadItems(keys []threadKey, ig Ignore) {
 			lastBatch = append(lastBatch, false)
 		}
 		it.dIcount = it.icount - lastIc[r]
-		lastIc[r] = it.icount
+		if !t.syslog || it.kind != format.KindInput {
+			// Under the syscall log an input is made inside the
+			// syscall whose record follows it at the same count:
+			// the record's instructions are since the thread's
+			// previous syscall or stop, the path the thread ran,
+			// as an entry stop's are without the log.
+			lastIc[r] = it.icount
+		}
 		if t.syslog {
 			switch it.kind {
 			case format.KindStop:
