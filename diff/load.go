@@ -327,20 +327,21 @@ func (t *trace) threadItems(keys []threadKey, ig Ignore) {
 // item, and the syscall of a syscall stop.
 //
 // In a syscall-log trace a syscall is a record, and the stops at syscalls
-// the policy still makes are plain stops, not syscalls: the stop at the
-// entry of the syscall after a batch of logged ones is at whichever syscall
-// the count reaches (the syscall itself is a record of a later syscalls
-// event), and the exec stop (an execve exit) and the stops at exit and
-// exit_group are the events exec and thread exit make, the syscalls being
-// records too. So such a stop aligns by its kind without the syscall code
-// (a batch stop aligns with the other trace's batch stop at the same
-// place, even when an inserted syscall moved it to another syscall), and
-// is not counted among the syscalls that differ; only the stops at exit
-// and exit_group keep the code, as thread ends must not align with a batch
-// stop. Brief and the report still name the syscall a stop is at.
+// the policy still makes are not syscalls: they are the events exec, fork
+// and thread exit make (an execve or fork exit, an exit or exit_group
+// entry, whose syscalls are records too), and the stop at the entry of the
+// syscall after a batch of logged ones (the syscall is a record of a later
+// syscalls event). None counts among the syscalls that differ (see
+// comparison.syscall), so a syscall counts once. The first kind aligns by
+// its syscall as without the log; a batch stop is at whichever syscall the
+// count reaches, and aligns by its kind alone with the other trace's batch
+// stops (comparison.events aligns batch items apart, so that an inserted
+// syscall, which moves every later batch stop to the syscall before, does
+// not make them differ in alignment). The report still names the syscall a
+// stop is at.
 func (t *trace) complete(it *item, ig Ignore) {
 	sig, full, ctl := hasher(it.sig), hasher(it.full), hasher(it.ctl)
-	if it.kind == format.KindStop && it.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 && (!t.syslog || endsThread(it.sys)) {
+	if it.kind == format.KindStop && it.flags&(abi.PL_FLAG_SCE|abi.PL_FLAG_SCX) != 0 && !it.batch {
 		sig.u(uint64(it.sys))
 	}
 	switch it.kind {
