@@ -526,7 +526,7 @@ func (c *comparison) divergence(p pair) (*Divergence, error) {
 		it, sym = &c.a.items[p.ia], c.symA
 		d.SeqA = int64(it.seq)
 		if y := -p.ib - 2; y >= 0 {
-			d.SeqB = int64(c.b.items[y].seq)
+			d.SeqB, d.RecordB = int64(c.b.items[y].seq), recIndex(&c.b.items[y])
 		}
 		d.Detail = "A has " + brief(it) + " where B has none"
 	default:
@@ -534,7 +534,7 @@ func (c *comparison) divergence(p pair) (*Divergence, error) {
 		it, sym = &c.b.items[p.ib], c.symB
 		d.SeqB = int64(it.seq)
 		if x := -p.ia - 2; x >= 0 {
-			d.SeqA = int64(c.a.items[x].seq)
+			d.SeqA, d.RecordA = int64(c.a.items[x].seq), recIndex(&c.a.items[x])
 		}
 		d.Detail = "B has " + brief(it) + " where A has none"
 	}
@@ -556,12 +556,12 @@ func (c *comparison) divergence(p pair) (*Divergence, error) {
 		if err := c.records(d, p); err != nil {
 			return nil, err
 		}
-		if d.RecordA != nil {
-			subA = int64(*d.RecordA)
-		}
-		if d.RecordB != nil {
-			subB = int64(*d.RecordB)
-		}
+	}
+	if d.RecordA != nil {
+		subA = int64(*d.RecordA)
+	}
+	if d.RecordB != nil {
+		subB = int64(*d.RecordB)
 	}
 	var err error
 	if d.ContextA, err = context(c.a.path, d.SeqA, subA, c.o.Context); err != nil {
@@ -575,7 +575,8 @@ func (c *comparison) divergence(p pair) (*Divergence, error) {
 
 // records completes the divergence of a syscall record: which records
 // they are, and its detail with the arguments and results, read again from
-// the traces (items keep only hashes of the arguments).
+// the traces (items keep only hashes of the arguments). The record a
+// missing one sorts at is divergence's.
 func (c *comparison) records(d *Divergence, p pair) error {
 	var ra, rb *format.Syscall
 	var err error
@@ -598,10 +599,8 @@ func (c *comparison) records(d *Divergence, p pair) error {
 		d.Detail = syscallChanged(&c.a.items[p.ia], &c.b.items[p.ib], ra, rb)
 	case ra != nil:
 		d.Detail = "A has syscall " + syscallText(ra) + " where B has none"
-		d.RecordB = neighbour(c.b, -p.ib-2)
 	default:
 		d.Detail = "B has syscall " + syscallText(rb) + " where A has none"
-		d.RecordA = neighbour(c.a, -p.ia-2)
 	}
 	return nil
 }
@@ -613,15 +612,6 @@ func recIndex(it *item) *int {
 	}
 	i := int(it.sub)
 	return &i
-}
-
-// neighbour is the record index of item x of t, the item a missing one
-// sorts at (nil when x is none or not a record).
-func neighbour(t *trace, x int) *int {
-	if x < 0 || x >= len(t.items) {
-		return nil
-	}
-	return recIndex(&t.items[x])
 }
 
 // EventName names an event, or a record of a syscalls event: "22", "22[5]".
