@@ -293,12 +293,44 @@ func fxMul(a, b fx) fx {
 // arguments used, and ε < 2u (a conversion u, plus, for an xf square
 // below 1 with relative error below 19u and a value below 1/32 or with
 // relative error u, below u). Total: below (2.5n + 3.5)u.
+//
+// The loop is fxAdd(fxMul(r, z), c[i]) written out, with z's magnitude
+// and sign taken once (this is the fast paths' innermost loop).
 func fxPoly(z fx, c []fx) fx {
-	r := c[len(c)-1]
-	for i := len(c) - 2; i >= 0; i-- {
-		r = fxAdd(fxMul(r, z), c[i])
+	zneg := z.isNeg()
+	if zneg {
+		z = z.negate()
 	}
-	return r
+	rh, rl := c[len(c)-1].hi, c[len(c)-1].lo
+	for i := len(c) - 2; i >= 0; i-- {
+		neg := zneg
+		if int64(rh) < 0 {
+			neg = !neg
+			var b uint64
+			rl, b = bits.Sub64(0, rl, 0)
+			rh, _ = bits.Sub64(0, rh, b)
+		}
+		h11, l11 := bits.Mul64(rh, z.hi)
+		h10, l10 := bits.Mul64(rh, z.lo)
+		h01, l01 := bits.Mul64(rl, z.hi)
+		h00, _ := bits.Mul64(rl, z.lo)
+		p1, c1 := bits.Add64(l10, l01, 0)
+		p1, c2 := bits.Add64(p1, h00, 0)
+		p2, k1 := bits.Add64(l11, h10, 0)
+		p2, k2 := bits.Add64(p2, h01, 0)
+		p2, k3 := bits.Add64(p2, c1+c2, 0)
+		p3 := h11 + k1 + k2 + k3
+		rh, rl = p3<<2|p2>>62, p2<<2|p1>>62
+		if neg {
+			var b uint64
+			rl, b = bits.Sub64(0, rl, 0)
+			rh, _ = bits.Sub64(0, rh, b)
+		}
+		var cy uint64
+		rl, cy = bits.Add64(rl, c[i].lo, 0)
+		rh, _ = bits.Add64(rh, c[i].hi, cy)
+	}
+	return fx{rh, rl}
 }
 
 // xfPoly evaluates fxPoly at z (|z| <= 1) and returns the result as an xf.
