@@ -39,7 +39,7 @@ import (
 // that into a relative bound.
 //
 // Each evaluation below argues a relative error bound for its result; all
-// are below 2^8 u = 2^-118 (the largest is F2XM1's, 164u), and xfRound is
+// are below 2^8 u = 2^-118 (the largest is F2XM1's, 168u), and xfRound is
 // called with the uniform bound 2^-112 (fastErrBits), a margin of a factor
 // 64.
 
@@ -379,10 +379,13 @@ var (
 	fastPi      xf     // π
 	fastPiHalf  xf     // π/2
 	fastLog2e   xf     // 1/ln 2
-	fastExp2    [32]fx // ln(2)^(k+1) / (k+1)!: 2^x - 1 = x * Σ c[k] x^k
+	fastExp2    [14]fx // ln(2)^(k+1) / (k+1)!: 2^x - 1 = x * Σ c[k] x^k
+	fastPow2    [65]xf // 2^(j/32) for j = -32..32 (index j+32)
+	fastPow2m1  [65]xf // 2^(j/32) - 1
+	fastLnTab   [92]xf // ln(j/64) for j = 45..91
 	fastSin     [18]fx // (-1)^k / (2k+1)!: sin r = r * Σ c[k] r^2k
 	fastCos     [18]fx // (-1)^k / (2k)!: cos r = Σ c[k] r^2k
-	fastAtanh   [26]fx // 1/(2k+1): atanh s = s * Σ c[k] s^2k
+	fastAtanh   [9]fx  // 1/(2k+1): atanh s = s * Σ c[k] s^2k
 	fastAtan    [14]fx // (-1)^k/(2k+1): atan u = u * Σ c[k] u^2k
 	fastAtanTab [17]xf // atan(j/16)
 )
@@ -438,11 +441,29 @@ func fastConsts() {
 				fastExp2[k-1] = fxCoef(inv.Mul(inv, power), false)
 			}
 		}
-		for k := range fastAtanh {
+		for k := 0; k < max(len(fastAtanh), len(fastAtan)); k++ {
 			c := new(big.Float).SetPrec(p).Quo(one, bigInt(int64(2*k+1), p))
-			fastAtanh[k] = fxCoef(c, false)
+			if k < len(fastAtanh) {
+				fastAtanh[k] = fxCoef(c, false)
+			}
 			if k < len(fastAtan) {
 				fastAtan[k] = fxCoef(c, k&1 != 0)
+			}
+		}
+		for j := -32; j <= 32; j++ {
+			if j == 0 {
+				fastPow2[32] = xfOne
+				continue
+			}
+			t := new(big.Float).SetPrec(p).Mul(l2, bigInt(int64(j), p))
+			t.SetMantExp(t, -5)
+			m1 := bigExpm1(t, p)
+			fastPow2m1[j+32] = xfFromBig(m1)
+			fastPow2[j+32] = xfFromBig(m1.Add(m1, one))
+		}
+		for j := 45; j < len(fastLnTab); j++ {
+			if j != 64 {
+				fastLnTab[j] = xfFromBig(lnNear1(new(big.Float).SetPrec(p).Quo(bigInt(int64(j), p), bigInt(64, p)), p))
 			}
 		}
 		for j := 1; j < len(fastAtanTab); j++ {
@@ -453,51 +474,85 @@ func fastConsts() {
 }
 
 // fastF2xm1 approximates 2^x - 1 for a finite nonzero x with |x| < 1,
-// with a relative error below 164u.
+// with a relative error below 190u.
 //
-// 2^x - 1 = x * P(x), P(x) = Σ_{k<32} ln(2)^(k+1)/(k+1)! x^k. The omitted
-// tail is below 0.7^32/33! < 2^-134 (alternating or positive, decreasing
-// terms), and P(x) = (2^x-1)/x >= 0.5 on (-1, 1), so the truncation is
-// below 2^-133 relatively. The partial sums of P are below 1.4 and |P'| <
-// 0.4, x converts to fx with an error below u: fxPoly's error is below
-// (2.5*31 + 3.5)u = 81u absolutely, 162u relatively; times x (exact) adds
-// u.
+// With j = round(32x) and d = x - j/32 (exact: x has 64 bits, j/32 six,
+// and their exponents are close), |d| <= 1/64 and 2^x - 1 = (2^(j/32) - 1)
+// + 2^(j/32) (2^d - 1), from the tables. 2^d - 1 = d * P(d), P(d) =
+// Σ_{k<14} ln(2)^(k+1)/(k+1)! d^k: the omitted tail is below 2^-84 *
+// 0.7^15/15! < 2^-132, and P(d) = (2^d-1)/d >= 0.689 on [-1/64, 1/64], so
+// the truncation is below 2^-131 relatively. P's partial sums are below
+// 0.7 and |P'| < 0.25, d converts to fx exactly (|d| >= 2^-64) or with an
+// error below u: fxPoly's error is below (2.5*13 + 3.5)u = 36u, 52.3u
+// relatively; times d: 53.3u. For j = 0 (|x| <= 1/64, d = x) that is the
+// result. Otherwise the product with 2^(j/32) (u/2) adds 1.5u, and the sum
+// with 2^(j/32) - 1 (u/2) may cancel partly, but the sum of the terms'
+// magnitudes is at most 3.03 times the result (the worst case is j = ±1,
+// |d| = 1/64; checked over all j): 3.03 * 54.8u + u < 168u.
 func fastF2xm1(x f80) xf {
 	fastConsts()
 	xv := xfFromF80(x)
-	return xfMul(xv, xfPoly(xv, fastExp2[:]))
+	neg, e, m := x.unpack()
+	j := 0
+	if e >= -6 {
+		// floor(64|x|) = m >> (57-e); j = round(32|x|), ties away.
+		j = int((m>>uint(57-e) + 1) >> 1)
+		if neg {
+			j = -j
+		}
+	}
+	if j == 0 {
+		return xfMul(xv, xfPoly(xv, fastExp2[:]))
+	}
+	c := xfFromInt(int64(j))
+	c.e -= 5
+	d := xfSub(xv, c)
+	em1 := xfMul(d, xfPoly(d, fastExp2[:]))
+	return xfAdd(fastPow2m1[j+32], xfMul(fastPow2[j+32], em1))
 }
 
 // sqrt2Sig is √2 * 2^63 rounded down: significands above it are halved
 // so that log arguments lie in [√2/2, √2] (to within 2^-63).
 const sqrt2Sig = 0xB504F333F9DE6484
 
-// xfLn returns ln(m) for m in [√2/2, √2] (up to 2^-63) whose m-1 is exact
-// (m has at most 128 significant bits and exponent -1 or 0), with a
-// relative error below 77u.
+// xfLn returns ln(m) for m in [√2/2, √2] (up to 2^-63; m has at most 128
+// significant bits and exponent -1 or 0), with a relative error below
+// 104u.
 //
-// ln m = 2 atanh(s), s = (m-1)/(m+1), |s| <= (√2-1)/(√2+1) < 0.1716 + 2^-62,
-// s² < 0.02945. m-1 is exact (exponent difference at most 1); m+1 has
+// With c = j/64 nearest m (j in [45, 91]), ln m = ln c + 2 atanh(s), s =
+// (m-c)/(m+c), |s| <= (1/128)/(m+c) < 0.005525, s² < 2^-14.99. m-c is
+// exact (at most 128 + 7 bits, exponents at most one apart); m+c has
 // |δ| < u; the division adds 8u: s is within 9u. atanh s = s * A(s²), A =
-// Σ_{k<26} s^2k/(2k+1): the omitted tail is below 0.02945^26/53 *
-// 1/(1-0.02945) < 2^-137, with A >= 1 (all terms positive) and A' < 0.4.
-// s² carries 19u of a value below 1/32: fxPoly's error is below
-// (2.5*25 + 3.5)u = 66u. s*A: 9u + 66u + u; the doubling is exact.
+// Σ_{k<9} s^2k/(2k+1): the omitted tail is below 2^-134.9/19 < 2^-139,
+// with A >= 1 (all terms positive), A' < 0.34, s² carrying 19u of a value
+// below 2^-14: fxPoly's error is below (2.5*8 + 3.5)u = 23.5u. 2 s A:
+// 9u + 23.5u + u; the doubling is exact. For j = 64 (c = 1) that is ln m.
+// Otherwise the sum with the table's ln c (u/2) may cancel partly, but the
+// sum of the terms' magnitudes is at most 3.02 times |ln m| (the worst
+// cases are j = 63 and 65, |m - c| = 1/128; checked over all j): 3.02 *
+// 33.5u + u < 103u.
 func xfLn(m xf) xf {
-	s := xfDiv(xfSub(m, xfOne), xfAdd(m, xfOne))
+	// floor(128m) = hi >> (56-e); j = round(64m).
+	j := int((m.hi>>uint(56-m.e) + 1) >> 1)
+	c := xfFromInt(int64(j))
+	c.e -= 6
+	s := xfDiv(xfSub(m, c), xfAdd(m, c))
 	a := xfMul(s, xfPoly(xfMul(s, s), fastAtanh[:]))
 	a.e++
-	return a
+	if j == 64 {
+		return a
+	}
+	return xfAdd(fastLnTab[j], a)
 }
 
-// xfLog2 returns log2(z) for a positive z (relative error below 79u).
+// xfLog2 returns log2(z) for a positive z (relative error below 105u).
 //
-// z = m * 2^k with m in [√2/2, √2]: log2 z = k + ln(m)/ln 2. ln m has 77u
+// z = m * 2^k with m in [√2/2, √2]: log2 z = k + ln(m)/ln 2. ln m has 103u
 // (xfLn), times the constant 1/ln 2 (u/2) adds 1.5u. For k = 0 that is
 // the result. Otherwise |k| >= 1 > 2 |log2 m|, so the terms cannot cancel:
 // the result is at least half of |k| and at least twice |log2 m|, and the
-// errors (78.5u of |log2 m|, plus u of the sum) stay below 41u relative to
-// it.
+// errors (104.5u of |log2 m|, plus u of the sum) stay below 54u relative
+// to it.
 func xfLog2(z xf) xf {
 	k := z.e
 	m := xf{hi: z.hi, lo: z.lo}
@@ -513,26 +568,26 @@ func xfLog2(z xf) xf {
 }
 
 // fastFyl2x approximates y * log2(x) for a finite positive x and a finite
-// nonzero y: 79u (xfLog2) + u.
+// nonzero y: 105u (xfLog2) + u.
 func fastFyl2x(x, y f80) xf {
 	fastConsts()
 	return xfMul(xfFromF80(y), xfLog2(xfFromF80(x)))
 }
 
 // fastFyl2xp1 approximates y * log2(1 + x) for finite nonzero x > -1 and
-// y, with a relative error below 85u.
+// y, with a relative error below 107u.
 //
-// For |x| < 1/4: ln(1+x) = 2 atanh(s), s = x/(2+x), with 2+x within u and
-// s within 9u as in xfLn (|s| < 1/7, so the bounds of xfLn hold with
-// room): 76u, times 1/ln 2 and y: 79u. Otherwise 1+x has |δ| < u (it is
-// exact for x in (-1, -1/4], which is what could cancel), which moves
-// log2 by at most 1.5u absolutely, while |log2(1+x)| >= log2(5/4) > 0.32:
-// under 5u relative; with xfLog2's 79u and y's u, below 85u.
+// For |x| >= 2^-64, 1+x is exact up to |x| < 2^127 (its bits span at most
+// 128 places), beyond which its |δ| < u moves log2 by 1.5u absolutely,
+// against log2(1+x) > 127: xfLog2's 105u and y's u. For |x| < 2^-64:
+// ln(1+x) = 2 atanh(s), s = x/(2+x), with 2+x within u and s within 9u as
+// in xfLn (s² < 2^-128, so the bounds of xfLn's series hold with room):
+// 33.5u, times 1/ln 2 and y: 36u.
 func fastFyl2xp1(x, y f80) xf {
 	fastConsts()
 	xv := xfFromF80(x)
 	var l xf
-	if xv.e < -2 {
+	if xv.e < -64 {
 		two := xf{hi: 1 << 63, e: 1}
 		s := xfDiv(xv, xfAdd(two, xv))
 		l = xfMul(s, xfPoly(xfMul(s, s), fastAtanh[:]))
