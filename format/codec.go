@@ -22,14 +22,22 @@ func (noneCompressor) close()                          {}
 
 type zstdCompressor struct{ enc *zstd.Encoder }
 
+// compressWindow is the zstd window of the writer's encoder.
+const compressWindow = 1 << 20
+
 func newZstdCompressor() (*zstdCompressor, error) {
 	// One goroutine and no zstd frame checksum (the frame has CRC-32C):
-	// EncodeAll is then a pure function of its input.
+	// EncodeAll is then a pure function of its input. A 1 MiB window
+	// covers a whole chunk; the default (8 MiB) made the encoder keep a
+	// 16 MiB history once a large blob (an executable) was compressed —
+	// that much more peak memory for every recording, for slightly
+	// better compression of blobs over 1 MiB only.
 	enc, err := zstd.NewWriter(nil,
 		zstd.WithEncoderConcurrency(1),
 		zstd.WithEncoderLevel(zstd.SpeedDefault),
 		zstd.WithEncoderCRC(false),
 		zstd.WithZeroFrames(true),
+		zstd.WithWindowSize(compressWindow),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("format: zstd encoder: %w", err)

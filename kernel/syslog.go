@@ -21,7 +21,10 @@ import (
 const (
 	// PT_PTREC_SYSLOG starts (data = batch > 0, at most PtrecMaxSyslogBatch)
 	// or stops (data = 0) logging the process's syscalls. Records already
-	// logged are kept. addr is unused and must be 0.
+	// logged are kept. addr, when not 0, is a page budget (at most
+	// PtrecMaxDeltaPages): a thread also stops at a syscall entry when the
+	// process has changed at least that many pages since the last
+	// PT_PTREC_GETDELTA, which bounds what the memory delta holds.
 	PT_PTREC_SYSLOG = abi.PT_PTREC_SYSLOG
 	// PT_PTREC_GETSYSLOG returns (in Out) the records logged since the
 	// previous PT_PTREC_GETSYSLOG, SyscallRecordSize bytes each in the order
@@ -101,6 +104,7 @@ func DecodeSyscallLog(out []byte, fn func(r *SyscallRecord)) {
 // syscallLog is a process's log (nil when the process does not log).
 type syscallLog struct {
 	batch int // records that make a thread stop at its next syscall entry
+	pages int // changed pages that do too (0: no limit)
 	recs  []SyscallRecord
 }
 
@@ -130,7 +134,7 @@ func (k *Kernel) syslogEnter(t *Thread) bool {
 		l.add(t, 0, SyscallNoReturn)
 		return true
 	}
-	return l.n() >= l.batch
+	return l.n() >= l.batch || l.pages > 0 && t.p.mem != nil && t.p.mem.DirtyPages() >= l.pages
 }
 
 // syslogDone is the syscall log's part of syscallRun: the syscall has
@@ -151,7 +155,7 @@ func (k *Kernel) syslogDone(t *Thread, res sysResult) {
 func (k *Kernel) syslogPtrace(p *Process, r *PtraceRequest) (PtraceResult, error) {
 	switch r.Op {
 	case PT_PTREC_SYSLOG:
-		if r.Addr != 0 || r.Data < 0 || r.Data > PtrecMaxSyslogBatch {
+		if r.Addr > PtrecMaxDeltaPages || r.Data < 0 || r.Data > PtrecMaxSyslogBatch {
 			return PtraceResult{}, abi.EINVAL
 		}
 		if r.Data == 0 {
@@ -165,7 +169,7 @@ func (k *Kernel) syslogPtrace(p *Process, r *PtraceRequest) (PtraceResult, error
 		if p.sclog == nil {
 			p.sclog = &syscallLog{}
 		}
-		p.sclog.batch = int(r.Data)
+		p.sclog.batch, p.sclog.pages = int(r.Data), int(r.Addr)
 		return PtraceResult{}, nil
 	case PT_PTREC_GETSYSLOG:
 		l := p.sclog

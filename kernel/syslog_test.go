@@ -129,7 +129,7 @@ func TestSyscallLogRequests(t *testing.T) {
 	for _, tc := range []struct {
 		addr uint64
 		data int64
-	}{{0, -1}, {0, PtrecMaxSyslogBatch + 1}, {1, 4}} {
+	}{{0, -1}, {0, PtrecMaxSyslogBatch + 1}, {PtrecMaxDeltaPages + 1, 4}} {
 		if _, err := call(PT_PTREC_SYSLOG, tc.addr, tc.data); !errors.Is(err, abi.EINVAL) {
 			t.Errorf("PT_PTREC_SYSLOG addr %d data %d = %v, want EINVAL", tc.addr, tc.data, err)
 		}

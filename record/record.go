@@ -51,8 +51,11 @@ type Options struct {
 	Envp  []string
 	Stops string // StopsSyscallLog (default), StopsSyscall, StopsSyscallBoth, StopsSignal or StopsStep
 	// SyslogBatch is the number of logged syscalls after which the policy
-	// StopsSyscallLog stops (0: DefaultSyslogBatch).
+	// StopsSyscallLog stops (0: DefaultSyslogBatch), and SyslogPages the
+	// number of changed pages after which it stops at the next syscall
+	// entry (0: DefaultSyslogPages).
 	SyslogBatch int
+	SyslogPages int
 	Host        kernel.Host
 	Facts       kernel.HostFacts
 	// Untraced runs the program without tracing it (`ptrec run`): no stops,
@@ -96,6 +99,11 @@ const DeltaGap = 16
 // DefaultSyslogBatch is the default Options.SyslogBatch: a stop every 4096
 // syscalls bounds the log (4096 × 88 bytes) and costs little.
 const DefaultSyslogBatch = 4096
+
+// DefaultSyslogPages is the default Options.SyslogPages: the kernel keeps
+// the original of each page changed since the last delta, so stopping
+// once 4096 pages (16 MiB) changed bounds that memory.
+const DefaultSyslogPages = 4096
 
 // DefaultDeltaPages is the default page budget of each PT_PTREC_GETDELTA: a
 // stop whose delta spans more pages fetches it in pieces of at most this
@@ -223,6 +231,7 @@ type Session struct {
 	flushInsn  uint64  // instructions between flushes
 	deltaPages int     // page budget of a PT_PTREC_GETDELTA
 	syslog     int     // the syscall log's batch, 0 when the policy does not log
+	syslogPgs  int     // the syscall log's page budget
 	sysBuf     []byte  // output of PT_PTREC_GETSYSLOG
 	sysEv      format.Syscalls
 }
@@ -397,9 +406,12 @@ func (s *Session) loop() (Result, error) {
 	switch stops(o) {
 	case StopsSyscallLog:
 		resume = abi.PT_CONTINUE
-		s.syslog = o.SyslogBatch
+		s.syslog, s.syslogPgs = o.SyslogBatch, o.SyslogPages
 		if s.syslog <= 0 {
 			s.syslog = DefaultSyslogBatch
+		}
+		if s.syslogPgs <= 0 {
+			s.syslogPgs = DefaultSyslogPages
 		}
 	case StopsSyscallBoth:
 		resume = abi.PT_SYSCALL
@@ -512,7 +524,7 @@ func (s *Session) loop() (Result, error) {
 		if s.syslog > 0 && pl.Flags&(abi.PL_FLAG_EXEC|abi.PL_FLAG_CHILD) != 0 {
 			// A new tracee (the program, or a child we follow) starts
 			// logging; after an exec this only repeats the request.
-			if _, err := s.request(kernel.PT_PTREC_SYSLOG, w.Pid, 0, int64(s.syslog), nil); err != nil {
+			if _, err := s.request(kernel.PT_PTREC_SYSLOG, w.Pid, uint64(s.syslogPgs), int64(s.syslog), nil); err != nil {
 				return res, fmt.Errorf("record: PT_PTREC_SYSLOG: %w", err)
 			}
 		}
