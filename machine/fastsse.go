@@ -273,11 +273,36 @@ func (c *CPU) sseFast(in *dinst) bool {
 				return false
 			}
 		}
-		r, ok := arithD(in.sub, c.xmm[d][0], b)
-		if !ok {
+		// arithD, inline.
+		a := c.xmm[d][0]
+		if !ordinary(a) || !ordinary(b) {
 			return false
 		}
-		c.xmm[d][0] = r
+		x, y := math.Float64frombits(a), math.Float64frombits(b)
+		var r float64
+		var exact bool
+		switch in.sub {
+		case sseAddSD:
+			r = x + y
+			exact = r == 0
+		case sseSubSD:
+			r = x - y
+			exact = r == 0
+		case sseMulSD:
+			r = x * y
+			exact = x == 0 || y == 0
+		default:
+			if y == 0 {
+				return false
+			}
+			r = x / y
+			exact = x == 0
+		}
+		if rb := math.Float64bits(r); exact || normal(rb) {
+			c.xmm[d][0] = rb
+		} else {
+			return false
+		}
 	case sseSqrtSD:
 		if !inexactOK {
 			return false
