@@ -10,7 +10,10 @@ import (
 // Fast paths for the x87 transcendental instructions: the same correctly
 // rounded results as the multi-precision code (x87_trans.go,
 // x87_bigmath.go), without allocating, for all but a vanishing fraction of
-// operands.
+// the finite in-domain operands. Special operands (zeros, infinities,
+// NaNs, unsupported encodings, out-of-range arguments, and the tiny ones
+// handled as x(1 ± tiny)) keep their code in x87_trans.go, which does not
+// allocate either; only the rounding of an undecided value does.
 //
 // Each function is evaluated in xf, a binary floating point format with a
 // 128-bit significand, and the approximation is rounded directly when the
@@ -19,8 +22,8 @@ import (
 // path, which is also where exact results (whose approximations always lie
 // within the error bound of a rounding boundary) end up.
 //
-// Error analysis. Write u = 2^-126. Every xf operation below returns its
-// exact result times (1+δ) with |δ| <= u:
+// Error analysis. Write u = 2^-126. xfMul, xfAdd and the constants return
+// their exact value times (1+δ) with |δ| <= u, xfDiv with |δ| < 8u:
 //   - xfMul computes the top 192 bits of the 256-bit product exactly and
 //     truncates to 128 bits: |δ| < 2^-127.
 //   - xfAdd aligns the smaller operand into a 192-bit window (truncating
@@ -34,7 +37,7 @@ import (
 //     Newton step; its error is argued at xfRecip: |δ| < 8u.
 //
 // Polynomials are evaluated in fx, 128-bit fixed point (fxPoly), where
-// the error is absolute: below (2.5n+3)u for n+1 coefficients (see
+// the error is absolute: below (2.5n+3.5)u for n+1 coefficients (see
 // fxPoly); every polynomial here has a value of at least 1/2, which turns
 // that into a relative bound.
 //
@@ -175,7 +178,8 @@ func xfAdd(a, b xf) xf {
 // xfSub returns a-b.
 func xfSub(a, b xf) xf { return xfAdd(a, b.chs()) }
 
-// xfRecip returns 1/b for a nonzero b with a relative error below 7u.
+// xfRecip returns 1/b for a nonzero b with a relative error below 7u, and
+// zero for a zero b.
 //
 // With b = bm * 2^b.e, bm = B/2^127 in [1, 2) (B the 128-bit significand),
 // the estimate r0 = q0/2^64, q0 = floor((2^127-1)/b.hi), is within 2^-62
@@ -187,6 +191,9 @@ func xfSub(a, b xf) xf { return xfAdd(a, b.chs()) }
 // r0(1 - bm r0) is below 2^-61 and adds u times that, and the final
 // addition adds u: below 4u + 2.1u < 7u.
 func xfRecip(b xf) xf {
+	if b.hi == 0 {
+		return xf{} // no caller divides by zero; xfRound refuses a zero
+	}
 	q0, _ := bits.Div64(1<<63-1, ^uint64(0), b.hi) // b.hi >= 2^63 > the high word
 	r := xfNorm(false, 63, 0, q0, 0)
 	bm := xf{hi: b.hi, lo: b.lo}
@@ -196,7 +203,8 @@ func xfRecip(b xf) xf {
 	return r
 }
 
-// xfDiv returns a/b for a nonzero b (relative error below 7u + u = 8u).
+// xfDiv returns a/b for a nonzero b (relative error below 7u + u = 8u);
+// zero for a zero b.
 func xfDiv(a, b xf) xf { return xfMul(a, xfRecip(b)) }
 
 // fx is a fixed-point number: the two's complement 128-bit integer hi:lo
@@ -246,41 +254,6 @@ func (a fx) xf() xf {
 	return xfNorm(neg, 1, a.hi, a.lo, 0)
 }
 
-// fxAdd returns a+b exactly (the caller keeps it within range).
-func fxAdd(a, b fx) fx {
-	lo, c := bits.Add64(a.lo, b.lo, 0)
-	hi, _ := bits.Add64(a.hi, b.hi, c)
-	return fx{hi, lo}
-}
-
-// fxMul returns a*b for |a*b| < 2 with its magnitude truncated: the error
-// is below 2^-126 = u.
-func fxMul(a, b fx) fx {
-	neg := a.isNeg() != b.isNeg()
-	if a.isNeg() {
-		a = a.negate()
-	}
-	if b.isNeg() {
-		b = b.negate()
-	}
-	h11, l11 := bits.Mul64(a.hi, b.hi)
-	h10, l10 := bits.Mul64(a.hi, b.lo)
-	h01, l01 := bits.Mul64(a.lo, b.hi)
-	h00, _ := bits.Mul64(a.lo, b.lo)
-	p1, c1 := bits.Add64(l10, l01, 0)
-	p1, c2 := bits.Add64(p1, h00, 0)
-	p2, k1 := bits.Add64(l11, h10, 0)
-	p2, k2 := bits.Add64(p2, h01, 0)
-	p2, k3 := bits.Add64(p2, c1+c2, 0)
-	p3 := h11 + k1 + k2 + k3
-	// a*b * 2^126 = (p3:p2:p1:p0) >> 126.
-	r := fx{p3<<2 | p2>>62, p2<<2 | p1>>62}
-	if neg {
-		r = r.negate()
-	}
-	return r
-}
-
 // fxPoly returns c[0] + z*(c[1] + z*(c[2] + ...)) by Horner's rule, for
 // |z| <= 1 and partial sums Σ_{i>=k} c[i] z^(i-k) within (-2, 2).
 //
@@ -294,8 +267,9 @@ func fxMul(a, b fx) fx {
 // below 1 with relative error below 19u and a value below 1/32 or with
 // relative error u, below u). Total: below (2.5n + 3.5)u.
 //
-// The loop is fxAdd(fxMul(r, z), c[i]) written out, with z's magnitude
-// and sign taken once (this is the fast paths' innermost loop).
+// Each step multiplies the magnitudes of r and z (|r*z| < 2), truncating
+// the 256-bit product to the 126 fraction bits (an error below u), applies
+// the sign, and adds c[i] in two's complement (exactly).
 func fxPoly(z fx, c []fx) fx {
 	zneg := z.isNeg()
 	if zneg {
