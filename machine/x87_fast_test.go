@@ -515,3 +515,37 @@ func TestExactTinyRatio(t *testing.T) {
 	}
 	t.Logf("%d exact quotients", exact)
 }
+
+// TestX87FastNoAlloc checks that the kernels do not allocate on the fast
+// path (typical operands, FPATAN's exact tiny quotients and multiples of
+// π) nor on their special-operand paths.
+func TestX87FastNoAlloc(t *testing.T) {
+	x := f80{mant: 0xc142e67a6a717d24, se: 0x3ffd} // 0.377
+	y := f80{mant: 0xa142e67a6a717d24, se: 0x4002} // 10.08
+	huge := f80{mant: 0xc142e67a6a717d24, se: 0x403a}
+	tiny := mkF80(false, -60, 1<<63)
+	for _, rc := range []uint16{0, 1, 2, 3} {
+		n := testing.AllocsPerRun(20, func() {
+			f2xm1(x, rc, true)
+			f2xm1(x.chs(), rc, true)
+			fyl2x(y, x, rc, true)
+			fyl2x(f80One, x, rc, true)
+			fyl2xp1(x, y, rc, true)
+			fyl2xp1(mkF80(false, 1, 3<<62), y, rc, true) // 1+x = 4
+			fpatan(y, x, rc, true)
+			fpatan(x, tiny, rc, true) // an exact tiny quotient
+			fpatan(f80{}, x, rc, true)
+			fpatan(f80Inf(true), f80Inf(false), rc, true)
+			fsincos(x, rc, true, true, true)
+			fsincos(huge, rc, true, true, true)
+			fsincos(tiny, rc, true, true, true)
+			ftan(x, rc, true)
+			ftan(huge, rc, true)
+			ftan(tiny, rc, true)
+			ftan(f80Inf(false), rc, true)
+		})
+		if n != 0 {
+			t.Errorf("rc=%d: %v allocations per run", rc, n)
+		}
+	}
+}
