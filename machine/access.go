@@ -168,7 +168,7 @@ func (c *CPU) wr4(addr, v uint64) bool {
 	return true
 }
 
-// aluMem executes kAluMR or kAluMI if its memory operand hits in the read
+// aluMem executes kAluMR or kAluMI (or their fused kinds) if its memory operand hits in the read
 // TLB and, unless the operation only reads it (cmp, test), in the write
 // TLB, reporting whether it did: then it cannot fault, and it wrote no
 // decoded code (a page with decoded code is never in the write TLB).
@@ -202,7 +202,7 @@ func (c *CPU) aluMem(in *dinst) bool {
 		v = uint64(b[0])
 	}
 	x := in.imm
-	if in.kind == kAluMR {
+	if in.args[1].kind == akReg {
 		x = c.Regs[in.args[1].reg&15]
 	}
 	r, _ := c.alu(in.sub, size, v, x)

@@ -150,6 +150,11 @@ const (
 	kAddRIJ
 	kIncRJ
 	kDecRJ
+	kAluRRJ // the kAlu* kinds fused with the jcc that follows
+	kAluRIJ
+	kAluRMJ
+	kAluMRJ
+	kAluMIJ
 	// ... or a mov r, r fused with the flag-dead operation on its
 	// destination that follows it (movOpKind): Run executes both at once
 	// and skips the second.

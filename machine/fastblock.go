@@ -164,6 +164,16 @@ func fusedKind(k uint8) uint8 {
 		return kIncRJ
 	case kDecR:
 		return kDecRJ
+	case kAluRR:
+		return kAluRRJ
+	case kAluRI:
+		return kAluRIJ
+	case kAluRM:
+		return kAluRMJ
+	case kAluMR:
+		return kAluMRJ
+	case kAluMI:
+		return kAluMIJ
 	}
 	return kSlow
 }

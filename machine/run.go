@@ -411,6 +411,41 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				break run
 
+			case kAluRRJ, kAluRIJ, kAluRMJ:
+				d := in.args[0]
+				b := in.imm
+				switch in.kind {
+				case kAluRRJ:
+					b = c.Regs[in.args[1].reg&15]
+				case kAluRMJ:
+					var ok bool
+					if b, ok = c.rd(c.eaFast(in), d.size); !ok {
+						return c.fault(in, i)
+					}
+				}
+				r, w := c.alu(in.sub, d.size, c.Regs[d.reg&15], b)
+				if w {
+					c.setReg(d.reg&15, d.size, r)
+				}
+				if c.cond(in.cc) {
+					nrip = in.imm2
+				}
+				break run
+			case kAluMRJ, kAluMIJ:
+				if !c.aluMem(in) {
+					if c.opAlu(in, in.pc+uint64(in.len)) != stOK {
+						return c.fault(in, i)
+					}
+					if c.fetchPN != pn { // it wrote decoded code: the jcc runs on its own
+						done, nrip = i+1, in.pc+uint64(in.len)
+						break run
+					}
+				}
+				if c.cond(in.cc) {
+					nrip = in.imm2
+				}
+				break run
+
 			// Control transfer: the last instruction of a block.
 			case kJcc:
 				if c.cond(in.cc) {
