@@ -431,7 +431,7 @@ func TestDiffStdinSize(t *testing.T) {
 	// comes after more instructions, and is where control flow differs.
 	c := rep.Control
 	if c == nil || c.Syscall != "read" || c.RecordA == nil || *c.RecordA != *s.Syscalls[0].RecordA+1 ||
-		!strings.HasPrefix(c.Detail, "read(0, 0x") || !strings.Contains(c.Detail, ", 4096) = 0: ") || !strings.HasSuffix(c.Detail, " instructions since the thread's previous event") {
+		!strings.HasPrefix(c.Detail, "read(0, 0x") || !strings.Contains(c.Detail, ", 4096) = 0: ") || !strings.HasSuffix(c.Detail, " instructions since the thread's previous syscall or stop") {
 		t.Errorf("control = %+v, want the read at EOF after more instructions", c)
 	}
 }

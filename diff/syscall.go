@@ -136,7 +136,8 @@ func readRecord(path string, seq uint64, sub uint32) (*format.Syscall, error) {
 // syscallChanged says what differs between two aligned records x and y of
 // the same syscall: the call and both results ("write(1, 0x4010f0, 6) = 6
 // vs = -5 (EIO)", the call again when its arguments differ), then the pc
-// and the instructions since the thread's previous event when they differ.
+// and the instructions since the thread's previous syscall or stop when
+// they differ.
 func syscallChanged(x, y *item, rx, ry *format.Syscall) string {
 	s := syscallText(rx)
 	cx, cy := syscallCall(rx), syscallCall(ry)
@@ -151,11 +152,11 @@ func syscallChanged(x, y *item, rx, ry *format.Syscall) string {
 		parts = append(parts, fmt.Sprintf("pc %#x vs %#x", rx.RIP, ry.RIP))
 	}
 	if x.dIcount != y.dIcount {
-		parts = append(parts, fmt.Sprintf("%d vs %d instructions since the thread's previous event", x.dIcount, y.dIcount))
+		parts = append(parts, fmt.Sprintf("%d vs %d instructions since the thread's previous syscall or stop", x.dIcount, y.dIcount))
 	}
 	if cx == cy && rx.Ret == ry.Ret && rx.Flags == ry.Flags && len(parts) == 0 {
-		// Compared at control level (after an ignored input) and
-		// nothing it shows differs: cannot be, but say so.
+		// Everything a record is compared on is shown above, so only
+		// a hash collision gets here; a detail is never empty.
 		parts = append(parts, "details differ")
 	}
 	if len(parts) > 0 {
