@@ -65,6 +65,9 @@ func newRunCmd(s streams) *cobra.Command {
 	return cmd
 }
 
+// traceLimitSyslogBatch is the syscall log's batch under --max-trace-size.
+const traceLimitSyslogBatch = 64
+
 func addRunFlags(cmd *cobra.Command, o *recordOptions) {
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "make an unimplemented syscall fatal (exit 125)")
 	cmd.Flags().BoolVar(&o.debug, "debug-ptrace", false, "log every ptrace request (KTR-style) on stderr")
@@ -197,6 +200,12 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 		}
 	}()
 	ro.Interrupted = func() bool { return interrupted.Load() != 0 || o.sb.stopForSize() }
+	if o.sb.traceLimit != 0 {
+		// The size is checked at stops: under the syscall log, stop
+		// every 64 syscalls rather than 4096, so that what the guest
+		// logs between two checks stays small.
+		ro.SyslogBatch = traceLimitSyslogBatch
+	}
 
 	var sink record.Sink
 	var w *format.Writer
