@@ -19,6 +19,7 @@ import (
 	"ptrec/kernel"
 	"ptrec/kernel/abi"
 	"ptrec/kernel/hostos"
+	"ptrec/machine"
 	"ptrec/record"
 )
 
@@ -202,9 +203,11 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 	ro.Interrupted = func() bool { return interrupted.Load() != 0 || o.sb.stopForSize() }
 	if o.sb.traceLimit != 0 {
 		// The size is checked at stops: under the syscall log, stop
-		// every 64 syscalls rather than 4096, so that what the guest
-		// logs between two checks stays small.
+		// every 64 syscalls rather than 4096, and once the guest has
+		// changed an eighth of the limit in pages, so that what it logs
+		// between two checks stays small.
 		ro.SyslogBatch = traceLimitSyslogBatch
+		ro.SyslogPages = int(max(16, o.sb.traceLimit/8/machine.PageSize))
 	}
 
 	var sink record.Sink
