@@ -124,9 +124,15 @@ func xfMul(a, b xf) xf {
 	p2, k2 := bits.Add64(p2, h01, 0)
 	p2, k3 := bits.Add64(p2, c1+c2, 0)
 	p3 := h11 + k1 + k2 + k3
-	// a*b = (p3:p2:p1:p0) * 2^(a.e+b.e-254): bit 191 of p3:p2:p1 has
-	// weight 2^(a.e+b.e+1).
-	return xfNorm(a.neg != b.neg, a.e+b.e+1, p3, p2, p1)
+	// a*b = (p3:p2:p1:p0) * 2^(a.e+b.e-254): bit 255 has weight
+	// 2^(a.e+b.e+1), and it or bit 254 (the product of two significands
+	// in [2^127, 2^128)) is the leading bit.
+	e := a.e + b.e + 1
+	if p3>>63 == 0 {
+		p3, p2 = p3<<1|p2>>63, p2<<1|p1>>63
+		e--
+	}
+	return xf{hi: p3, lo: p2, e: e, neg: a.neg != b.neg}
 }
 
 // shr192 shifts w2:w1:w0 right by d >= 0, discarding the bits shifted out.

@@ -11,7 +11,10 @@ import (
 // The x87 transcendental instructions (F2XM1, FYL2X, FYL2XP1, FPTAN,
 // FPATAN, FSIN, FCOS, FSINCOS), computed in multi-precision arithmetic
 // (x87_bigmath.go) and rounded once to the 64-bit significand in the
-// control word's rounding mode. The precision control does not apply to
+// control word's rounding mode. x87_fast.go gives the same results from
+// 128-bit arithmetic without allocating whenever its error bound decides
+// the rounding (almost always); the multi-precision code is the fallback
+// and the reference its tests compare with. The precision control does not apply to
 // them (SDM Vol. 1, 8.1.5.2: it affects only add, subtract, multiply,
 // divide and square root). The results are the correctly rounded values
 // of the functions below, which is what the hardware delivers in all but
