@@ -22,22 +22,22 @@ type item struct {
 	seq     uint64
 	icount  uint64 // a syscall record's: the global count at its entry
 	dIcount uint64 // instructions since the previous item of the thread
-	kind    format.Kind
-	sub     uint32 // index of a syscall record in its syscalls event
-	batch   bool   // a stop the syscall log's batch made, or a memory delta of it
-	pid     int32
-	tid     int32
 	sig     uint64 // what aligns: kind, stop kind, syscall, host op
 	full    uint64 // everything else
 	ctl     uint64 // what control flow shows (for ignored, derived data)
 	aux     uint64 // a record's arguments, the bytes an input gave the host (hashes)
-	class   Class  // input class (inputs)
-	sys     uint32 // syscall code (syscall stops and records)
-	flags   int32  // pl_flags (stops), kernel.SyscallNoReturn (records)
 	rip     uint64
 	rax     uint64 // a record's result: rax after the syscall
-	op      kernel.HostOp
 	path    string
+	sub     uint32 // index of a syscall record in its syscalls event
+	pid     int32
+	tid     int32
+	sys     uint32 // syscall code (syscall stops and records)
+	flags   int32  // pl_flags (stops), kernel.SyscallNoReturn (records)
+	op      kernel.HostOp
+	kind    format.Kind
+	class   Class // input class (inputs)
+	batch   bool  // a stop the syscall log's batch made, or a memory delta of it
 }
 
 // Class is where an input comes from.
