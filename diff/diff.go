@@ -7,11 +7,16 @@
 // the trace. With Options.Deep it re-executes both traces and finds the
 // first instruction after which registers or memory differ.
 //
+// In a trace recorded with the syscall log (docs/FORMAT.md, kind 6) every
+// logged syscall is compared on its own, in the order it happened in its
+// thread: its arguments and result, its pc and the caller it was made from.
+//
 // Comparison levels: an aligned pair of events is compared in full (every
 // register, memory delta, host result) unless an ignored input class came
 // first in either trace; from there on only what control flow shows is
-// compared (stop kinds, syscalls, pcs, host calls, exit status), since the
-// data may legitimately derive from the ignored inputs.
+// compared (stop kinds, syscalls and whether a logged one failed, pcs, host
+// calls, exit status), since the data may legitimately derive from the
+// ignored inputs.
 package diff
 
 import (
