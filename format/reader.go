@@ -68,8 +68,13 @@ type cachedBlob struct {
 	data []byte
 }
 
+// The blob cache keeps recently read blobs for traces that reference one
+// again (an executable loaded by several processes, the same page content
+// logged twice, replay going back to a checkpoint). It is small: a forward
+// replay reads most memory-delta blobs once, and what the cache holds is
+// replay's peak memory.
 const (
-	blobCacheBytes   = 32 << 20
+	blobCacheBytes   = 8 << 20
 	blobCacheEntries = 64
 	maxChunkStored   = MaxChunkRaw + MaxChunkRaw/8 + 1<<16 // a stored chunk may be a little larger than raw
 )

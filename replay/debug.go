@@ -201,6 +201,7 @@ func (d *debugger) checkpoint() {
 	}
 	c := &checkpoint{icount: ic, pos: pos, snap: r.k.Snapshot(), loop: r.loop, counts: threadCounts(r.k)}
 	c.loop.lastSyslog = bytes.Clone(c.loop.lastSyslog) // r.sysBuf is reused
+	c.loop.lastDelta = bytes.Clone(c.loop.lastDelta)   // and r.deltaBuf
 	d.ledger.Add(c.snap)
 	d.ckpts = append(d.ckpts, nil)
 	copy(d.ckpts[i+1:], d.ckpts[i:])

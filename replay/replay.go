@@ -108,10 +108,11 @@ type Replayer struct {
 	echoed uint64
 	loop   loopState
 
-	kreq   kernel.PtraceRequest // the request being replayed, and its output buffer
-	reqBuf [1024]byte
-	sysBuf []byte // PT_PTREC_GETSYSLOG's output, reused from one to the next
-	sysCmp []byte // the recorded syscall records, marshalled to compare
+	kreq     kernel.PtraceRequest // the request being replayed, and its output buffer
+	reqBuf   [1024]byte
+	sysBuf   []byte // PT_PTREC_GETSYSLOG's output, reused from one to the next
+	deltaBuf []byte // PT_PTREC_GETDELTA's, the same
+	sysCmp   []byte // the recorded syscall records, marshalled to compare
 
 	hdr    format.Header
 	events uint64            // events in the trace
@@ -363,7 +364,10 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			*req = kernel.PtraceRequest{Op: int(q.Op), Pid: q.Pid, Addr: q.Addr, Data: q.Data, In: q.In}
 			switch q.Op {
 			case kernel.PT_PTREC_GETDELTA:
-				// A delta is kept in the loop state until its event.
+				// A delta is kept in the loop state until its event,
+				// which follows at once (a checkpoint in between copies
+				// it, debugger.checkpoint).
+				req.Buf = r.deltaBuf[:0]
 			case kernel.PT_PTREC_GETSYSLOG:
 				// Kept until its event too, which follows at once: a
 				// checkpoint in between copies it (debugger.checkpoint).
@@ -381,6 +385,9 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			out, ret := got.Out, got.Ret
 			if q.Op == kernel.PT_PTREC_GETDELTA {
 				l.lastDelta = got.Out
+				if cap(got.Out) <= maxDeltaBuf {
+					r.deltaBuf = got.Out[:0]
+				}
 				out = nil
 				if q.Addr == 0 { // no page budget: the result logged is the length
 					ret = int64(len(got.Out))
@@ -428,12 +435,12 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				continue
 			}
 		case format.KindMemDelta:
-			var want []byte
-			for _, m := range ev.Mem.Ranges {
-				want = appendRange(want, m.Addr, m.Data)
-			}
-			if !bytes.Equal(want, l.lastDelta) {
-				r.diverge(ev, "memory delta", fmt.Sprintf("%d bytes", len(want)), fmt.Sprintf("%d bytes", len(l.lastDelta)))
+			if !sameDelta(ev.Mem.Ranges, l.lastDelta) {
+				n := 0
+				for _, m := range ev.Mem.Ranges {
+					n += 16 + len(m.Data)
+				}
+				r.diverge(ev, "memory delta", fmt.Sprintf("%d bytes", n), fmt.Sprintf("%d bytes", len(l.lastDelta)))
 			}
 		case format.KindSyscalls:
 			r.checkSyscalls(ev, l.lastSyslog)
@@ -547,6 +554,25 @@ func stopReg(r *format.Regs) abi.Reg {
 		Rdi: r[8], Rsi: r[9], Rbp: r[10], Rbx: r[11], Rdx: r[12], Rcx: r[13], Rax: r[14],
 		Trapno: uint32(r[15]), Fs: uint16(r[16]), Gs: uint16(r[17]), Err: uint32(r[18]), Es: uint16(r[19]), Ds: uint16(r[20]),
 		Rip: r[21], Cs: r[22], Rflags: r[23], Rsp: r[24], Ss: r[25]}
+}
+
+// maxDeltaBuf is the largest delta buffer replay keeps for the next
+// PT_PTREC_GETDELTA (a piece of the recorder's default 256 pages fits).
+const maxDeltaBuf = 2 << 20
+
+// sameDelta reports whether the recorded ranges are exactly the delta the
+// replayed kernel returned (kernel.EncodeDelta's encoding), without
+// building the encoding of the recorded ones.
+func sameDelta(want []format.MemRange, got []byte) bool {
+	i := 0
+	ok := kernel.DecodeDelta(got, func(addr uint64, data []byte) {
+		if i < len(want) && want[i].Addr == addr && bytes.Equal(want[i].Data, data) {
+			i++
+			return
+		}
+		i = len(want) + 1 // a mismatch: never equal again
+	})
+	return ok && i == len(want)
 }
 
 func appendRange(b []byte, addr uint64, data []byte) []byte {
