@@ -364,6 +364,11 @@ func TestDiffSyscallResult(t *testing.T) {
 			t.Errorf("text report lacks %q:\n%s", want, txt)
 		}
 	}
+	var gh bytes.Buffer
+	rep.WriteGitHub(&gh)
+	if !strings.HasPrefix(gh.String(), "::error file=store.c,line=17,") {
+		t.Errorf("github annotation = %q, want it at the write's caller, store.c:17", gh.String())
+	}
 	// With --ignore pid everything is compared at control level only
 	// (results may be derived data): a failure still differs there.
 	if rep := compare(t, a, b, diff.Options{Ignore: diff.IgnorePid}); rep.Control == nil || rep.Control.Syscall != "write" {
