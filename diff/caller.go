@@ -11,9 +11,9 @@ const maxStackScan = 64 << 10
 
 // callers names, for the first divergence and the control divergence whose
 // pc is in code without source lines (a syscall stop or a logged syscall
-// inside libc), the
-// nearest caller that has them: the trace is replayed to the stop and the
-// guest stack walked, by the frame-pointer chain when it leads into code
+// inside libc), the nearest caller that has them: the trace is replayed to
+// the stop (to a logged syscall's entry instruction count) and the guest
+// stack walked, by the frame-pointer chain when it leads into code
 // with lines, else by scanning the stack for return addresses that follow a
 // call in such code. One replay per trace, only when needed.
 func (c *comparison) callers() {
