@@ -612,7 +612,11 @@ func fastFpatan(x, y f80) xf {
 	if swap {
 		a, b = b, a
 	}
-	// t = b/a <= 1; the float64 estimate only picks the table entry.
+	// t = b/a <= 1; the float64 estimate only picks the table entry. Any
+	// j within 1/2 + 2^-50 of 16t keeps the bounds above, and the result
+	// is the correctly rounded value whichever j it is (or the exact path
+	// runs), so the details of float64 evaluation on the host (such as
+	// fused multiply-adds) cannot reach the guest.
 	tf := math.Ldexp(float64(b.hi>>11)/float64(a.hi>>11), b.e-a.e)
 	j := int(tf*16 + 0.5)
 	if j > 16 {
