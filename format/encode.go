@@ -9,8 +9,15 @@ import (
 // enc appends little-endian varint fields to a buffer.
 type enc struct{ b []byte }
 
-func (e *enc) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *enc) svarint(v int64)  { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) uvarint(v uint64) {
+	if v < 0x80 {
+		e.b = append(e.b, byte(v))
+		return
+	}
+	e.b = binary.AppendUvarint(e.b, v)
+}
+
+func (e *enc) svarint(v int64) { e.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
 func (e *enc) str(s string) {
 	e.uvarint(uint64(len(s)))
 	e.b = append(e.b, s...)
@@ -57,6 +64,10 @@ func (d *dec) uvarint() uint64 {
 	if d.err != "" {
 		return 0
 	}
+	if d.off < len(d.b) && d.b[d.off] < 0x80 { // one byte: most fields
+		d.off++
+		return uint64(d.b[d.off-1])
+	}
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
 		d.fail("bad varint")
@@ -69,6 +80,11 @@ func (d *dec) uvarint() uint64 {
 func (d *dec) svarint() int64 {
 	if d.err != "" {
 		return 0
+	}
+	if d.off < len(d.b) && d.b[d.off] < 0x80 { // one byte, zig-zag
+		c := int64(d.b[d.off])
+		d.off++
+		return c>>1 ^ -(c & 1)
 	}
 	v, n := binary.Varint(d.b[d.off:])
 	if n <= 0 {
