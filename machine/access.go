@@ -5,7 +5,8 @@ package machine
 // copy-on-write, invalidates decoded code and checks data breakpoints.
 
 // flushTLB drops every cached translation: the slots logged since the last
-// flush, or all of them if the log overflowed.
+// flush (or all of them if the log overflowed), the current code page and
+// the code page cache.
 func (c *CPU) flushTLB() {
 	if c.tlbLogN > len(c.tlbLog) {
 		for i := range c.rtlb {
@@ -19,6 +20,11 @@ func (c *CPU) flushTLB() {
 		}
 	}
 	c.tlbLogN = 0
+	if c.codeCache != nil {
+		for i := range c.codeCache {
+			c.codeCache[i] = codeEntry{pn: ^uint64(0)}
+		}
+	}
 	c.tlbMem = c.Mem
 	c.tlbGen = c.Mem.gen
 	c.invSeq = c.Mem.invSeq
@@ -68,7 +74,7 @@ func (c *CPU) growTLB() {
 	c.tlbGrowAt = next
 }
 
-// dropPage drops this CPU's cached translations of page pn.
+// dropPage drops this CPU's cached translations of page pn, data and code.
 func (c *CPU) dropPage(pn uint64) {
 	i := pn & c.tlbMask
 	if c.rtlb[i].pn == pn {
@@ -79,6 +85,9 @@ func (c *CPU) dropPage(pn uint64) {
 	}
 	if c.fetchPN == pn {
 		c.fetchPN = ^uint64(0)
+	}
+	if c.codeCache != nil && c.codeCache[pn%codeCacheSize].pn == pn {
+		c.codeCache[pn%codeCacheSize] = codeEntry{pn: ^uint64(0)}
 	}
 }
 

@@ -31,6 +31,18 @@ const (
 	tlbGrowFills = 16 * tlbSmall
 )
 
+// codeCacheSize is the number of entries of a CPU's code page cache.
+const codeCacheSize = 256
+
+// codeEntry caches the decoded-code page of page number pn (^0: none). The
+// code page cache is invalidated exactly like the TLBs: a page whose
+// decoded code is dropped (written, unmapped, made non-executable) changes
+// Memory.gen or is logged for dropPage.
+type codeEntry struct {
+	pn uint64
+	cp *codePage
+}
+
 // noTLB is the TLB of a CPU that has filled none: one invalid entry, never
 // written.
 var noTLB = [1]tlbEntry{{pn: ^uint64(0)}}
@@ -82,6 +94,7 @@ type CPU struct {
 	invSeq     uint64 // Mem.invSeq the TLB is current with
 	fetchPN    uint64
 	fetchCP    *codePage
+	codeCache  *[codeCacheSize]codeEntry // by page number; nil until the first fetch
 	scratch    dinst
 	oneBlk     [1]dinst  // tmpBlk's instruction
 	tmpBlk     block     // an uncached block: an instruction straddling a page

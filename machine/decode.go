@@ -764,6 +764,13 @@ func (c *CPU) fetch(rip uint64) (*dinst, bool) {
 	cp := p.code
 	c.fetchPN = pn
 	c.fetchCP = cp
+	if c.codeCache == nil {
+		c.codeCache = new([codeCacheSize]codeEntry)
+		for i := range c.codeCache {
+			c.codeCache[i].pn = ^uint64(0)
+		}
+	}
+	c.codeCache[pn%codeCacheSize] = codeEntry{pn: pn, cp: cp}
 	off := rip % PageSize
 	if ix := cp.idx[off]; ix != 0 {
 		return &cp.insts[ix-1], true

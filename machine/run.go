@@ -43,6 +43,12 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 		rip := c.RIP
 		var insts []dinst
 		var end uint64
+		if pn := rip >> 12; !slow && pn != c.fetchPN && c.codeCache != nil && c.bps == nil {
+			// Another decoded page, maybe one met before.
+			if e := &c.codeCache[pn%codeCacheSize]; e.pn == pn {
+				c.fetchPN, c.fetchCP = pn, e.cp
+			}
+		}
 		if !slow && rip>>12 == c.fetchPN {
 			if bx := c.fetchCP.bidx[rip&0xfff]; bx != 0 {
 				b := &c.fetchCP.blocks[bx-1]

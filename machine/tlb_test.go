@@ -169,3 +169,54 @@ func testTLBModel(t *testing.T, grow int) {
 		}
 	}
 }
+
+// TestCodeCacheInvalidation checks that a CPU's cache of decoded code
+// pages never runs stale code: a page of code called, then rewritten by
+// the guest from another page (within one Run), by the kernel or a
+// debugger between Runs, made non-executable, and unmapped and mapped
+// again with other code, is decoded afresh each time.
+func TestCodeCacheInvalidation(t *testing.T) {
+	// Page 0: call f; mov ebx, eax; mov byte [f+1], 2; call f; int3.
+	// Page 1 (f): mov eax, 1; ret.
+	main := unhex(t, "e8fb0f0000"+"89c3"+"c605f30f000002"+"e8ed0f0000"+"cc")
+	f := unhex(t, "b801000000c3")
+	m := NewMemory()
+	m.Map(testCode, 2*PageSize, ProtRead|ProtWrite|ProtExec)
+	m.Write(testCode, main)
+	m.Write(testCode+PageSize, f)
+	m.Map(testStack-PageSize, PageSize, ProtRead|ProtWrite)
+	c := NewCPU(m)
+	run := func(rip uint64) Exit {
+		c.RIP, c.Regs[RSP] = rip, testStack
+		return c.Run(100)
+	}
+	if ex := run(testCode); ex.Reason != ExitBreakpoint || c.Regs[RBX] != 1 || c.Regs[RAX] != 2 {
+		t.Fatalf("guest rewrite of a called page: %+v rbx %d rax %d, want breakpoint, 1, 2", ex, c.Regs[RBX], c.Regs[RAX])
+	}
+	// The call target is now mov eax, 2. A debugger patches it to 3.
+	m.WriteForce(testCode+PageSize+1, []byte{3})
+	if ex := run(testCode + 14); ex.Reason != ExitBreakpoint || c.Regs[RAX] != 3 {
+		t.Fatalf("after WriteForce: %+v rax %d, want breakpoint, 3", ex, c.Regs[RAX])
+	}
+	// Another thread, which has the page cached, after a kernel write.
+	other := NewCPU(m)
+	other.RIP, other.Regs[RSP] = testCode+14, testStack
+	other.Run(100)
+	m.Write(testCode+PageSize+1, []byte{4})
+	other.RIP, other.Regs[RSP] = testCode+14, testStack
+	if ex := other.Run(100); ex.Reason != ExitBreakpoint || other.Regs[RAX] != 4 {
+		t.Fatalf("other thread after a kernel write: %+v rax %d, want breakpoint, 4", ex, other.Regs[RAX])
+	}
+	// Not executable any more: the call faults at f.
+	m.Protect(testCode+PageSize, PageSize, ProtRead)
+	if ex := run(testCode + 14); ex.Reason != ExitPageFault || ex.Access != AccessExec || c.RIP != testCode+PageSize {
+		t.Fatalf("after mprotect: %+v rip %#x, want an exec fault at f", ex, c.RIP)
+	}
+	// Unmapped, and mapped again with other code.
+	m.Unmap(testCode+PageSize, PageSize)
+	m.Map(testCode+PageSize, PageSize, ProtRead|ProtWrite|ProtExec)
+	m.Write(testCode+PageSize, unhex(t, "b805000000c3"))
+	if ex := run(testCode + 14); ex.Reason != ExitBreakpoint || c.Regs[RAX] != 5 {
+		t.Fatalf("after remap: %+v rax %d, want breakpoint, 5", ex, c.Regs[RAX])
+	}
+}
