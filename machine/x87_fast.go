@@ -363,8 +363,10 @@ var (
 	fastPow2    [65]xf // 2^(j/32) for j = -32..32 (index j+32)
 	fastPow2m1  [65]xf // 2^(j/32) - 1
 	fastLnTab   [92]xf // ln(j/64) for j = 45..91
-	fastSin     [18]fx // (-1)^k / (2k+1)!: sin r = r * Σ c[k] r^2k
-	fastCos     [18]fx // (-1)^k / (2k)!: cos r = Σ c[k] r^2k
+	fastSin     [7]fx  // (-1)^k / (2k+1)!: sin d = d * Σ c[k] d^2k
+	fastCos     [7]fx  // (-1)^k / (2k)!: cos d = Σ c[k] d^2k
+	fastSinTab  [51]xf // sin(j/64)
+	fastCosTab  [51]xf // cos(j/64)
 	fastAtanh   [9]fx  // 1/(2k+1): atanh s = s * Σ c[k] s^2k
 	fastAtan    [14]fx // (-1)^k/(2k+1): atan u = u * Σ c[k] u^2k
 	fastAtanTab [17]xf // atan(j/16)
@@ -406,7 +408,7 @@ func fastConsts() {
 		fact := bigInt(1, p)  // k!
 		power := bigInt(1, p) // ln(2)^k
 		fastCos[0] = fxFromXf(xfOne)
-		for k := 1; k <= 2*len(fastSin); k++ {
+		for k := 1; k <= max(2*len(fastSin), 2*len(fastCos), len(fastExp2)); k++ {
 			fact.Mul(fact, bigInt(int64(k), p))
 			power.Mul(power, l2)
 			inv := new(big.Float).SetPrec(p).Quo(one, fact)
@@ -445,6 +447,12 @@ func fastConsts() {
 			if j != 64 {
 				fastLnTab[j] = xfFromBig(lnNear1(new(big.Float).SetPrec(p).Quo(bigInt(int64(j), p), bigInt(64, p)), p))
 			}
+		}
+		fastCosTab[0] = xfOne
+		for j := 1; j < len(fastSinTab); j++ {
+			t := new(big.Float).SetPrec(p).Quo(bigInt(int64(j), p), bigInt(64, p))
+			fastSinTab[j] = xfFromBig(bigSinOrCos(t, p, false))
+			fastCosTab[j] = xfFromBig(bigSinOrCos(t, p, true))
 		}
 		for j := 1; j < len(fastAtanTab); j++ {
 			t := new(big.Float).SetPrec(p).Quo(bigInt(int64(j), p), bigInt(16, p))
@@ -705,52 +713,75 @@ func fastTrigReduce(x f80) (quad int, r xf) {
 	return quad, r
 }
 
-// xfSin returns sin r for |r| <= 0.786 (the reduced arguments are within
-// P/4 < π/4), with a relative error below 53u.
+// xfSinCos returns sin r and cos r for |r| <= 0.786 (the reduced
+// arguments are within P/4 < π/4), with relative errors below 65u and 23u.
 //
-// sin r = r * S(r²), S = Σ_{k<18} (-1)^k r^2k/(2k+1)!: the omitted tail is
-// below 0.786^36/37! < 2^-150; S = sin(r)/r > 0.9, its partial sums are
-// below 1.2 and |S'| < 0.2, r² < 0.62 carries u: fxPoly's error is below
-// (2.5*17 + 3.5)u = 46u, 51.2u relatively. Times r (exact): under 53u.
-func xfSin(r xf) xf {
-	return xfMul(r, xfPoly(xfMul(r, r), fastSin[:]))
+// With c = j/64 nearest |r| (with r's sign) and d = r - c (exact: r has at
+// most 68 bits, c six, and r/c is within [1/2, 3/2]), |d| <= 1/128 and
+// sin r = sin c cos d + cos c sin d, cos r = cos c cos d - sin c sin d,
+// with sin c and cos c from the tables. sin d = d * Sd(d²), cos d =
+// Cd(d²), Sd = Σ_{k<7} (-1)^k d^2k/(2k+1)!, Cd = Σ_{k<7} (-1)^k
+// d^2k/(2k)!: the omitted tails are below 2^-138 and 2^-134, both
+// polynomials are within 2^-15 of 1 with partial sums below 1 and
+// derivatives below 1/2, and d² (relative error u) is below 2^-14:
+// fxPoly's errors are below (2.5*6 + 3.5)u = 18.5u, 18.6u relatively; sin
+// d: 19.6u (d is exact), cos d: 18.6u. For j = 0 these are the results.
+// Otherwise each product with a table value (u/2) adds 1.5u: 21.1u and
+// 20.1u, and the sums may cancel partly, but the sum of the terms'
+// magnitudes is at most 3.0 times |sin r| and 1.02 times cos r (worst
+// cases j = 1 and |d| = 1/128; checked over all j): 3.0 * 21.1u + u < 65u
+// and 1.02 * 21.1u + u < 23u.
+func xfSinCos(r xf) (sin, cos xf) {
+	j := 0
+	if r.e >= -7 {
+		// floor(128|r|) = hi >> (56-e); j = round(64|r|).
+		j = int((r.hi>>uint(56-r.e) + 1) >> 1)
+	}
+	d := r
+	if j != 0 {
+		c := xfFromInt(int64(j))
+		c.e -= 6
+		c.neg = r.neg
+		d = xfSub(r, c)
+	}
+	z := fxFromXf(xfMul(d, d))
+	sd := xfMul(d, fxPoly(z, fastSin[:]).xf())
+	cd := fxPoly(z, fastCos[:]).xf()
+	if j == 0 {
+		return sd, cd
+	}
+	sc, cc := fastSinTab[j], fastCosTab[j]
+	sc.neg = r.neg
+	sin = xfAdd(xfMul(sc, cd), xfMul(cc, sd))
+	cos = xfSub(xfMul(cc, cd), xfMul(sc, sd))
+	return sin, cos
 }
 
-// xfCos returns cos r for |r| <= 0.786, with a relative error below 66u.
-//
-// cos r = Σ_{k<18} (-1)^k r^2k/(2k)!: the omitted tail is below
-// 0.786^36/36! < 2^-144; cos r > 0.707, the partial sums are below 1.4 and
-// |C'| <= 0.5: fxPoly's error is below 46u as for xfSin, 65.1u
-// relatively.
-func xfCos(r xf) xf {
-	return xfPoly(xfMul(r, r), fastCos[:])
-}
-
-// fastTrig approximates sin, cos or tan (fn, as in trigEval) of a finite
-// nonzero x with |x| < 2^63, reduced with the hardware's π (exactly, by
-// fastTrigReduce): below 66u for sin and cos (xfSin, xfCos), 53u + 66u +
-// 8u = 127u for tan.
-func fastTrig(quad int, r xf, fn int) xf {
+// fastSinCos approximates sin x and cos x for a finite nonzero x with
+// |x| < 2^63 from its reduction (fastTrigReduce: the quadrant and the
+// exact r = x - k*P/2): below 65u each (xfSinCos).
+func fastSinCos(quad int, r xf) (sin, cos xf) {
 	fastConsts()
-	if fn == trigTan {
-		if quad&1 != 0 {
-			// tan(r + π/2) = -cos r / sin r.
-			return xfDiv(xfCos(r), xfSin(r)).chs()
-		}
-		return xfDiv(xfSin(r), xfCos(r))
+	s, c := xfSinCos(r)
+	switch quad {
+	case 1: // sin(r + π/2) = cos r, cos(r + π/2) = -sin r
+		return c, s.chs()
+	case 2:
+		return s.chs(), c.chs()
+	case 3:
+		return c.chs(), s
 	}
-	q := quad
-	if fn == trigCos {
-		q = (q + 1) & 3
+	return s, c
+}
+
+// fastTan approximates tan x as fastSinCos does sin and cos: 65u + 23u +
+// 8u = 96u.
+func fastTan(quad int, r xf) xf {
+	fastConsts()
+	s, c := xfSinCos(r)
+	if quad&1 != 0 {
+		// tan(r + π/2) = -cos r / sin r.
+		return xfDiv(c, s).chs()
 	}
-	var v xf
-	if q&1 != 0 {
-		v = xfCos(r)
-	} else {
-		v = xfSin(r)
-	}
-	if q&2 != 0 {
-		v = v.chs()
-	}
-	return v
+	return xfDiv(s, c)
 }

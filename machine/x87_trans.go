@@ -561,12 +561,12 @@ func fsincos(x f80, rc uint16, wantSin, wantCos, fast bool) (s, c f80, excS, exc
 	}
 	okS, okC := !wantSin, !wantCos
 	if fast {
-		quad, r := fastTrigReduce(x)
+		sv, cv := fastSinCos(fastTrigReduce(x))
 		if wantSin {
-			s, excS, okS = xfRound(fastTrig(quad, r, trigSin), rc)
+			s, excS, okS = xfRound(sv, rc)
 		}
 		if wantCos {
-			c, excC, okC = xfRound(fastTrig(quad, r, trigCos), rc)
+			c, excC, okC = xfRound(cv, rc)
 		}
 	}
 	if !okS {
@@ -645,8 +645,7 @@ func ftan(x f80, rc uint16, fast bool) (f80, uint16, bool) {
 		return t, exc | e2, false
 	}
 	if fast {
-		quad, r := fastTrigReduce(x)
-		if t, e2, ok := xfRound(fastTrig(quad, r, trigTan), rc); ok {
+		if t, e2, ok := xfRound(fastTan(fastTrigReduce(x)), rc); ok {
 			return t, exc | e2, false
 		}
 	}
