@@ -23,6 +23,6 @@ type Header struct {
 	Argv         []string // argv of the initial process
 	Envp         []string // environment of the initial process
 	Cwd          string   // working directory at start
-	Stops        string   // stop policy: "syscall", "syscall-entry-exit", "signal" or "step"
+	Stops        string   // stop policy: "syscall-log", "syscall", "syscall-entry-exit", "signal" or "step"
 	Facts        []Fact   // host facts (uname, uid, ...), in a fixed order
 }
