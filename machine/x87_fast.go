@@ -80,13 +80,6 @@ func xfFromInt(v int64) xf {
 	return xfNorm(neg, 63+128, 0, 0, m)
 }
 
-// xfFromFloat64 converts a positive normal float64 exactly.
-func xfFromFloat64(f float64) xf {
-	b := math.Float64bits(f)
-	m := b&(1<<52-1) | 1<<52
-	return xf{hi: m << 11, e: int(b>>52&0x7ff) - 1023}
-}
-
 // xfNorm normalizes the 192-bit magnitude w2:w1:w0 whose bit 191 has
 // weight 2^e, truncating to 128 bits.
 func xfNorm(neg bool, e int, w2, w1, w0 uint64) xf {
