@@ -14,12 +14,13 @@ import (
 // control word's rounding mode. x87_fast.go gives the same results from
 // 128-bit arithmetic without allocating whenever its error bound decides
 // the rounding (almost always); the multi-precision code is the fallback
-// and the reference its tests compare with. The precision control does not apply to
-// them (SDM Vol. 1, 8.1.5.2: it affects only add, subtract, multiply,
-// divide and square root). The results are the correctly rounded values
-// of the functions below, which is what the hardware delivers in all but
-// a few per cent of cases (its own results are not always correctly
-// rounded; see diff_x87_test.go for the measured agreement).
+// and the reference its tests compare with. The precision control does
+// not apply to them (SDM Vol. 1, 8.1.5.2: it affects only add, subtract,
+// multiply, divide and square root). The results are the correctly
+// rounded values of the functions below, which is what the hardware
+// delivers in all but a few per cent of cases (its own results are not
+// always correctly rounded; see diff_x87_test.go for the measured
+// agreement).
 //
 // Where the hardware deviates from the mathematical function in a
 // documented or reproducible way, the deviation is modelled:
