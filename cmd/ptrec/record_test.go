@@ -41,7 +41,9 @@ func countLines(s string) int {
 func TestRecordKilled(t *testing.T) {
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "killed.ptrec")
-	cmd := exec.Command(ptrecBin, "record", "--seed", "1", "-o", trace, "--", filepath.Join(repoRoot, "testdata/bin/spin.musl"), "forever")
+	// One stop per syscall, so that events (and chunks) come quickly:
+	// under the default syscall log this guest logs ~0.1 byte a syscall.
+	cmd := exec.Command(ptrecBin, "record", "--stops", "syscall", "--seed", "1", "-o", trace, "--", filepath.Join(repoRoot, "testdata/bin/spin.musl"), "forever")
 	cmd.Dir = dir
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
