@@ -87,7 +87,7 @@ BUSYBOX=/bin/busybox
 GUESTS=(
 	"hash|small.txt|$BIN/bench_hash.musl $(sc 40)"
 	"mem|small.txt|$BIN/bench_mem.musl $(sc 1)"
-	"sys|small.txt|$BIN/bench_sys.musl $(sc 50)"
+	"sys|small.txt|$BIN/bench_sys.musl $(sc 400)"
 	"fp|small.txt|$BIN/bench_fp.musl $(sc 200)"
 	"gcheavy|small.txt|$WORK/gcheavy"
 	"sort|input.txt|$BUSYBOX sort -n"
