@@ -184,7 +184,7 @@ func classify(d *dinst) {
 	a0, a1 := d.args[0], d.args[1]
 	reg := func(a arg) bool { return a.kind == akReg && (a.size == 8 || a.size == 4) }
 	small := func(a arg) bool { return a.kind == akReg && (a.size == 1 || a.size == 2) } // not AH..BH
-	simpleMem := d.seg == 0 && !d.a32
+	simpleMem := !d.a32                                                                  // eaFast adds an FS or GS base
 	mem := func(a arg) bool { return a.kind == akMem && (a.size == 8 || a.size == 4) && simpleMem }
 	anyMem := func(a arg) bool { return a.kind == akMem && a.size <= 8 && a.size != 0 && simpleMem }
 	imm := func(a arg) bool { return a.kind == akImm }

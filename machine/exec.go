@@ -23,8 +23,8 @@ var aluFlags = [...]uint8{aluAdd: fkAdd, aluOr: fkLogic, aluAdc: fkAdc, aluSbb: 
 // into ExitUD; tests and fuzzing set it.
 var panicOnBug = false
 
-// eaFast computes the effective address of a memory operand with no
-// segment override and 64-bit addressing.
+// eaFast computes the effective address of a memory operand with 64-bit
+// addressing (and the FS/GS base of a segment override).
 func (c *CPU) eaFast(in *dinst) uint64 {
 	a := uint64(in.disp)
 	if in.base >= 0 {
@@ -33,7 +33,18 @@ func (c *CPU) eaFast(in *dinst) uint64 {
 	if in.index >= 0 {
 		a += c.Regs[in.index&15] << (in.scale & 3)
 	}
+	if in.seg != 0 {
+		a += c.segBase(in.seg)
+	}
 	return a
+}
+
+// segBase returns the base of segment seg (1 FS, 2 GS).
+func (c *CPU) segBase(seg uint8) uint64 {
+	if seg == 1 {
+		return c.FSBase
+	}
+	return c.GSBase
 }
 
 // alu computes a two-operand ALU operation, records its lazy flags and

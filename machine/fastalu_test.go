@@ -82,3 +82,44 @@ func TestAluMemMatchesGeneral(t *testing.T) {
 		t.Errorf("only %d aluMem executions", taken)
 	}
 }
+
+// TestSegmentOperands runs the fast memory kinds with FS and GS overrides
+// (TLS accesses, the stack protector's canary) and checks the addresses
+// they use.
+func TestSegmentOperands(t *testing.T) {
+	// mov rax, fs:[rbx+8]; mov gs:[rbx+16], ecx; add dword fs:[rbx], 5;
+	// movzx edx, byte gs:[rbx+1]; mov word fs:[rbx+24], cx;
+	// sub rcx, fs:[rbx+8]; cmp qword gs:[rbx+16], 7; int3
+	code := unhex(t, "64488b4308"+"65894b10"+"64830305"+"650fb65301"+"6466894b18"+"64482b4b08"+"6548837b1007"+"cc")
+	c := newTestCPU(t, code)
+	c.FSBase, c.GSBase = testData, testData+0x100
+	x := uint64(0x1122334455667788)
+	var m [0x200]byte
+	le.PutUint64(m[8:], x)
+	le.PutUint32(m[0:], 10)
+	m[0x101] = 0xab
+	c.Mem.Write(testData, m[:])
+	for i := 0; i < 2; i++ { // the second pass runs from warm TLBs and blocks
+		c.RIP = testCode
+		c.Regs[RBX], c.Regs[RCX] = 0, 7
+		if ex := c.Run(100); ex.Reason != ExitBreakpoint {
+			t.Fatalf("pass %d: %+v", i, ex)
+		}
+	}
+	if c.Regs[RAX] != x || c.Regs[RDX] != 0xab || c.Regs[RCX] != 7-x {
+		t.Errorf("rax %#x rdx %#x rcx %#x", c.Regs[RAX], c.Regs[RDX], c.Regs[RCX])
+	}
+	c.Mem.Read(testData, m[:])
+	if v := le.Uint32(m[0:]); v != 20 {
+		t.Errorf("fs:[0] = %d, want 20 (10 + 5 twice)", v)
+	}
+	if v := le.Uint64(m[0x110:]); v != 7 {
+		t.Errorf("gs:[16] = %#x, want 7", v)
+	}
+	if v := le.Uint16(m[24:]); v != 7 {
+		t.Errorf("fs:[24] = %#x, want 7", v)
+	}
+	if f := c.Flags(); f&FlagZF == 0 {
+		t.Errorf("flags %#x: cmp of gs:[16] with 7 did not set ZF", f)
+	}
+}
