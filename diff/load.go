@@ -185,8 +185,9 @@ func load(path string, ig Ignore) (*trace, error) {
 			continue
 		}
 		it := item{seq: ev.Seq, icount: ev.Icount, kind: ev.Kind, pid: ev.Pid, tid: ev.Tid}
-		// Inputs are made by the thread the recorder last resumed; exit
-		// statuses belong to the process's first thread.
+		// Inputs name the thread that made them (traces of earlier
+		// ptrec: none, pid 0, so the thread the recorder last resumed);
+		// exit statuses belong to the process's first thread.
 		key := threadKey{ev.Pid, ev.Tid}
 		switch {
 		case ev.Kind == format.KindInput && ev.Pid == 0:

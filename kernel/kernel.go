@@ -61,6 +61,9 @@ type Kernel struct {
 	Observer func(PtraceTrace)
 
 	rc replayCtl // replay stops and debugger slots (replaycontrol.go)
+	// running is the thread runSlice is advancing (its user code or its
+	// syscall), nil between slices: the thread a host call is made for.
+	running *Thread
 }
 
 // Default scheduling quantum in instructions.
@@ -281,13 +284,20 @@ func (k *Kernel) pickThread() *Thread {
 	return nil
 }
 
+// Running returns the thread the kernel is running (user code or a syscall
+// handler, which makes the host calls), or nil when none is (spawning, a
+// debugger's request).
+func (k *Kernel) Running() *Thread { return k.running }
+
 // runSlice runs t for at most budget instructions (a quantum, or what a
 // replay stop left of one) and requeues it if it can still run.
 func (k *Kernel) runSlice(t *Thread, budget uint64) {
 	if k.cfg.MaxInsns != 0 && k.cfg.MaxInsns-k.icount < budget {
 		budget = k.cfg.MaxInsns - k.icount
 	}
+	k.running = t
 	left := k.advance(t, budget)
+	k.running = nil
 	if left > 0 && t.canRun() && k.rc.stopping(k) {
 		// A replay stop cut the slice short: resume it later (replaycontrol.go).
 		k.rc.cont, k.rc.contBudget = t, left

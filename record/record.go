@@ -196,6 +196,12 @@ func (h *loggingHost) Call(c *kernel.HostCall) kernel.HostReply {
 		}}
 		if h.k != nil {
 			ev.Icount = h.k.Icount()
+			if t := h.k.Running(); t != nil {
+				// The thread whose syscall asked: diff attributes
+				// the input to it (a blocking syscall completes
+				// long after its entry, among other threads').
+				ev.Pid, ev.Tid = t.Process().Pid, t.Tid
+			}
 		}
 		h.err = h.sink.Write(ev)
 	}
