@@ -230,6 +230,50 @@ func (c *CPU) aluMem(in *dinst) bool {
 	return true
 }
 
+// incDecMem executes kIncDecM if its operand hits in both TLBs, reporting
+// whether it did (then, as for aluMem, it cannot fault or write code).
+func (c *CPU) incDecMem(in *dinst) bool {
+	a := c.eaFast(in)
+	size := in.args[0].size
+	pn, off := a>>12, a&0xfff
+	if c.rtlb[pn&c.tlbMask].pn != pn || off > PageSize-uint64(size) {
+		return false
+	}
+	e := &c.wtlb[pn&c.tlbMask]
+	if e.pn != pn {
+		return false
+	}
+	b := e.buf.b[off:]
+	var v uint64
+	switch size {
+	case 8:
+		v = le.Uint64(b)
+	case 4:
+		v = uint64(le.Uint32(b))
+	case 2:
+		v = uint64(le.Uint16(b))
+	default:
+		v = uint64(b[0])
+	}
+	r, fk := v+1, fkInc
+	if in.sub != 0 {
+		r, fk = v-1, fkDec
+	}
+	switch size {
+	case 8:
+		le.PutUint64(b, r)
+	case 4:
+		le.PutUint32(b, uint32(r))
+	case 2:
+		le.PutUint16(b, uint16(r))
+	default:
+		b[0] = byte(r)
+	}
+	cf := c.cf()
+	c.fk, c.fsh, c.fa, c.fb, c.fr, c.fcf = fk, 64-8*size, v, 1, r, cf
+	return true
+}
+
 // rd loads size (1, 2, 4 or 8) bytes at addr.
 func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 	pn := addr >> 12

@@ -79,6 +79,7 @@ const (
 	kAluMI         // 1/2/4/8
 	kMovRMs        // mov r8/r16, m: the low bits of the register are replaced
 	kMovMRs        // mov m8/m16, r8/r16
+	kIncDecM       // inc (sub 0), dec (sub 1) m: incDecMem, else the general executor
 	kJcc
 	kJmp
 	kCall
@@ -280,10 +281,14 @@ func classify(d *dinst) {
 	case x86asm.INC:
 		if reg(a0) {
 			d.kind = kIncR
+		} else if anyMem(a0) {
+			d.kind = kIncDecM
 		}
 	case x86asm.DEC:
 		if reg(a0) {
 			d.kind = kDecR
+		} else if anyMem(a0) {
+			d.kind, d.sub = kIncDecM, 1
 		}
 	case x86asm.LEA:
 		if reg(a0) && !d.a32 {

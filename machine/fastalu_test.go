@@ -83,6 +83,66 @@ func TestAluMemMatchesGeneral(t *testing.T) {
 	}
 }
 
+// TestIncDecMemMatchesGeneral does the same for inc and dec of memory
+// (incDecMem against opUnary), carry in and out of every size.
+func TestIncDecMemMatchesGeneral(t *testing.T) {
+	forms := []string{"fe03", "fe0b", "66ff03", "66ff0b", "ff03", "ff0b", "48ff03", "48ff0b"}
+	rng := rand.New(rand.NewSource(4))
+	taken := 0
+	for _, f := range forms {
+		code := unhex(t, f)
+		a, b := newTestCPU(t, code), newTestCPU(t, code)
+		if in, ok := a.fetch(testCode); !ok || in.kind != kIncDecM {
+			t.Fatalf("%s: kind %d, want kIncDecM", f, in.kind)
+		}
+		for i := 0; i < 200; i++ {
+			rbx := testData + uint64(rng.Intn(64))
+			if rng.Intn(4) == 0 {
+				rbx = testData + 0x1000 - uint64(1+rng.Intn(8))
+			}
+			mem := []uint64{0, ^uint64(0), 0x7f, 0x80, 0x7fff, 0x8000, 0x7fffffff, 0x80000000, 1 << 63, 1<<63 - 1}[rng.Intn(10)]
+			if rng.Intn(2) == 0 {
+				mem = rng.Uint64()
+			}
+			fl := 0x202 | uint64(rng.Intn(1<<12))&arithMask
+			for _, c := range []*CPU{a, b} {
+				c.Regs = [16]uint64{}
+				c.Regs[RBX] = rbx
+				c.SetFlags(fl)
+				c.Mem.Write(testData, make([]byte, 0x2000))
+				var m [8]byte
+				le.PutUint64(m[:], mem)
+				c.Mem.Write(rbx, m[:])
+				c.syncTLB()
+			}
+			a.rd(rbx, 1)
+			a.wr(rbx, 1, mem&0xff)
+			in, _ := a.fetch(testCode)
+			if !a.incDecMem(in) {
+				continue
+			}
+			taken++
+			in2, _ := b.fetch(testCode)
+			if st := b.opUnary(in2, testCode+uint64(in2.len)); st != stOK {
+				t.Fatalf("%s: incDecMem took an instruction the general path faults on (%+v)", f, b.pend)
+			}
+			if a.Regs != b.Regs || a.Flags() != b.Flags() {
+				t.Fatalf("%s mem %#x flags %#x: incDecMem flags %#x, general %#x", f, mem, fl, a.Flags(), b.Flags())
+			}
+			var ma, mb [0x1010]byte
+			a.Mem.Read(testData, ma[:])
+			b.Mem.Read(testData, mb[:])
+			if ma != mb {
+				t.Fatalf("%s rbx %#x: memory differs", f, rbx)
+			}
+		}
+	}
+	t.Logf("%d incDecMem executions compared", taken)
+	if taken < len(forms)*100 {
+		t.Errorf("only %d incDecMem executions", taken)
+	}
+}
+
 // TestSegmentOperands runs the fast memory kinds with FS and GS overrides
 // (TLS accesses, the stack protector's canary) and checks the addresses
 // they use.

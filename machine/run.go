@@ -633,7 +633,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					c.Regs[RAX], c.Regs[RDX] = n/v, n%v
 				}
 			default:
-				if in.kind == kSSE && c.sseFast(in) {
+				if in.kind == kSSE && c.sseFast(in) || in.kind == kIncDecM && c.incDecMem(in) {
 					break
 				}
 				// The general executor. It sees RIP at the instruction.
