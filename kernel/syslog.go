@@ -134,7 +134,14 @@ func (k *Kernel) syslogEnter(t *Thread) bool {
 		l.add(t, 0, SyscallNoReturn)
 		return true
 	}
-	return l.n() >= l.batch || l.pages > 0 && t.p.mem != nil && t.p.mem.DirtyPages() >= l.pages
+	if l.n() >= l.batch {
+		return true
+	}
+	// DirtyPages (cheap) counts a page again when a replay checkpoint
+	// made it copy-on-write again; ChangedPages counts each once, so the
+	// stop is where the recording made it.
+	m := t.p.mem
+	return l.pages > 0 && m != nil && m.DirtyPages() >= l.pages && m.ChangedPages() >= l.pages
 }
 
 // syslogDone is the syscall log's part of syscallRun: the syscall has

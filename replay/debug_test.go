@@ -22,6 +22,13 @@ import (
 // recordTrace records testdata/bin/<prog> with a fixed host into memory.
 func recordTrace(t testing.TB, prog string, args ...string) []byte {
 	t.Helper()
+	return recordTraceOpts(t, record.Options{}, prog, args...)
+}
+
+// recordTraceOpts is recordTrace with recorder options (o's program,
+// arguments, environment and host are set here).
+func recordTraceOpts(t testing.TB, o record.Options, prog string, args ...string) []byte {
+	t.Helper()
 	dir := t.TempDir()
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -33,13 +40,11 @@ func recordTrace(t testing.TB, prog string, args ...string) []byte {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	o := record.Options{
-		Path:  filepath.Join("..", "testdata", "bin", prog),
-		Argv:  append([]string{prog}, args...),
-		Envp:  []string{"PATH=/bin", "LANG=C"},
-		Host:  hostos.NewFixed(hostos.New(devnull, out, out), 1),
-		Facts: kernel.HostFacts{Sysname: "Linux", Machine: "x86_64", Cwd: "/", HostPid: 4242},
-	}
+	o.Path = filepath.Join("..", "testdata", "bin", prog)
+	o.Argv = append([]string{prog}, args...)
+	o.Envp = []string{"PATH=/bin", "LANG=C"}
+	o.Host = hostos.NewFixed(hostos.New(devnull, out, out), 1)
+	o.Facts = kernel.HostFacts{Sysname: "Linux", Machine: "x86_64", Cwd: "/", HostPid: 4242}
 	var buf bytes.Buffer
 	w, err := format.NewWriter(&buf, record.Header(o, prog))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ptrec/format"
+	"ptrec/record"
 	"ptrec/replay"
 )
 
@@ -59,5 +60,29 @@ func TestSyscallLogDivergence(t *testing.T) {
 	// The untouched trace replays.
 	if _, err := newReplayer(t, trace).Run(); err != nil {
 		t.Fatalf("replay of the recorded trace: %v", err)
+	}
+}
+
+// TestSyscallLogPageBudgetWithCheckpoints records a guest that writes 16
+// pages between syscalls with a syscall-log page budget of 24 pages, so
+// that batch stops come from the page count, then replays it with
+// checkpoints every 20,000 instructions: a checkpoint shares the guest's
+// pages, so writes after it copy pages the delta had already counted, and
+// the stops must not depend on that.
+func TestSyscallLogPageBudgetWithCheckpoints(t *testing.T) {
+	trace := recordTraceOpts(t, record.Options{SyslogPages: 24}, "spin.musl", "mem", "4")
+	r := newReplayer(t, trace)
+	r.SetCheckpointPolicy(20_000, 0)
+	for {
+		st, err := r.Continue()
+		if err != nil {
+			t.Fatalf("replay with checkpoints: %v", err)
+		}
+		if st.Reason == replay.StopEnd {
+			break
+		}
+	}
+	if n := len(r.Checkpoints()); n < 10 {
+		t.Errorf("%d checkpoints, want many", n)
 	}
 }
