@@ -80,6 +80,8 @@ const (
 	kMovRMs        // mov r8/r16, m: the low bits of the register are replaced
 	kMovMRs        // mov m8/m16, r8/r16
 	kIncDecM       // inc (sub 0), dec (sub 1) m: incDecMem, else the general executor
+	kJmpI          // jmp r64/m64
+	kCallI         // call r64/m64
 	kJcc
 	kJmp
 	kCall
@@ -269,10 +271,14 @@ func classify(d *dinst) {
 	case x86asm.JMP:
 		if imm(a0) {
 			d.kind = kJmp
+		} else if a0.size == 8 && (a0.kind == akReg || anyMem(a0)) {
+			d.kind = kJmpI
 		}
 	case x86asm.CALL:
 		if imm(a0) {
 			d.kind = kCall
+		} else if a0.size == 8 && (a0.kind == akReg || anyMem(a0)) {
+			d.kind = kCallI
 		}
 	case x86asm.RET:
 		if d.narg == 0 && d.osz != 2 {

@@ -183,3 +183,40 @@ func TestSegmentOperands(t *testing.T) {
 		t.Errorf("flags %#x: cmp of gs:[16] with 7 did not set ZF", f)
 	}
 }
+
+// TestIndirectJumps runs call r64 and jmp m64 (kCallI, kJmpI): the
+// targets, the return address, and the faults (a non-canonical target is
+// #GP at the jump, an unmapped pointer a page fault) with nothing changed.
+func TestIndirectJumps(t *testing.T) {
+	// 0: call rax; 2: jmp [rbx]; 0x10: add rcx, 1; ret; 0x20: int3
+	code := make([]byte, 0x21)
+	copy(code, unhex(t, "ffd0ff23"))
+	copy(code[0x10:], unhex(t, "4883c101c3"))
+	code[0x20] = 0xcc
+	for pass := 0; pass < 2; pass++ { // cold, then from cached blocks
+		c := newTestCPU(t, code)
+		var p [8]byte
+		le.PutUint64(p[:], testCode+0x20)
+		c.Mem.Write(testData, p[:])
+		for run := 0; run <= pass; run++ {
+			c.RIP, c.Regs[RSP] = testCode, testStack
+			c.Regs[RAX], c.Regs[RBX], c.Regs[RCX] = testCode+0x10, testData, 0
+			if ex := c.Run(100); ex.Reason != ExitBreakpoint || c.Regs[RCX] != 1 || c.Regs[RSP] != testStack || c.Icount != uint64(5*(run+1)) {
+				t.Fatalf("pass %d: %+v rcx %d rsp %#x icount %d", pass, ex, c.Regs[RCX], c.Regs[RSP], c.Icount)
+			}
+		}
+		var ret [8]byte
+		c.Mem.Read(testStack-8, ret[:])
+		if le.Uint64(ret[:]) != testCode+2 {
+			t.Errorf("return address %#x, want %#x", le.Uint64(ret[:]), testCode+2)
+		}
+		c.RIP, c.Regs[RAX] = testCode, 1<<63
+		if ex := c.Run(100); ex.Reason != ExitGP || c.RIP != testCode || c.Regs[RSP] != testStack {
+			t.Errorf("call to a non-canonical target: %+v rip %#x rsp %#x", ex, c.RIP, c.Regs[RSP])
+		}
+		c.RIP, c.Regs[RBX] = testCode+2, 0x10
+		if ex := c.Run(100); ex.Reason != ExitPageFault || ex.Addr != 0x10 || c.RIP != testCode+2 {
+			t.Errorf("jmp through an unmapped pointer: %+v rip %#x", ex, c.RIP)
+		}
+	}
+}

@@ -47,7 +47,7 @@ type block struct {
 // it would only decode what may not be code.
 func endsBlock(in *dinst) bool {
 	switch in.kind {
-	case kJcc, kJmp, kCall, kRet:
+	case kJcc, kJmp, kCall, kRet, kJmpI, kCallI:
 		return true
 	case kSlow:
 		switch x86asm.Op(in.op) {

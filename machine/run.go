@@ -467,6 +467,27 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				c.Regs[RSP] = sp
 				nrip = in.imm
+			case kJmpI, kCallI:
+				t := c.Regs[in.args[0].reg&15]
+				if in.args[0].kind == akMem {
+					var ok bool
+					if t, ok = c.rd(c.eaFast(in), 8); !ok {
+						return c.fault(in, i)
+					}
+				}
+				if !canonical(t) {
+					c.pend = Exit{Reason: ExitGP}
+					return c.fault(in, i)
+				}
+				if in.kind == kCallI {
+					sp := c.Regs[RSP] - 8
+					next := in.pc + uint64(in.len)
+					if !c.wr8(sp, next) && !c.wr(sp, 8, next) {
+						return c.fault(in, i)
+					}
+					c.Regs[RSP] = sp
+				}
+				nrip = t
 			case kRet:
 				t, ok := c.rd8(c.Regs[RSP])
 				if !ok {
