@@ -319,26 +319,39 @@ const fastDelta = 1 << (128 - fastErrBits + 1)
 // xfRound rounds the approximation v of a value with a relative error
 // below 2^-fastErrBits to an f80 with rounding mode rc, when it can decide
 // the rounding of the exact value: that value is then not representable
-// (so #P), and the result is a normal number (no #U or #O). ok is false
-// otherwise.
+// (so #P, and #U for a denormal result, as round80 reports it for either
+// value). ok is false otherwise.
 //
-// The rounding boundaries of all four modes are the f80 values (the low
-// 64 bits of the 128-bit significand are 0) and the midpoints between them
-// (the low bits are 1<<63). When the low 63 bits are at least fastDelta
-// away from 0 and from 1<<63, every value within the error bound of v
-// lies strictly between the same two boundaries, has the same leading-bit
-// exponent, and so rounds to the same result with the same C1 as v.
+// The rounding boundaries of all four modes are the f80 values and the
+// midpoints between them. For a normal result those are where the low 64
+// bits of the 128-bit significand are 0 or 1<<63; for a denormal one,
+// with sh = -16382 - v.e bits fewer, where the low 64+sh bits are 0 or
+// 1<<(63+sh). When those bits are at least fastDelta away from both,
+// every value within the error bound of v lies strictly between the same
+// two boundaries: it rounds to the same result with the same C1, and is
+// tiny exactly when v is (crossing 2^-16382 would cross a boundary). A v
+// at least 2^16384 is above the largest finite value (2^16384 - 2^16320)
+// with every value within its error bound, so both overflow alike; results
+// below 2^-16444 (sh > 62) are left to the exact path.
 func xfRound(v xf, rc uint16) (f80, uint16, bool) {
 	if v.hi == 0 {
 		return f80{}, 0, false
 	}
-	// A round up can carry into the next binade: stay a binade away from
-	// the overflow threshold, and from the smallest normal.
-	if v.e < -16382+1 || v.e > 16383-1 {
-		return f80{}, 0, false
-	}
-	low := v.lo &^ (1 << 63)
-	if low < fastDelta || low > 1<<63-fastDelta {
+	switch sh := -16382 - v.e; {
+	case v.e >= 16384:
+	case sh <= 0:
+		low := v.lo &^ (1 << 63)
+		if low < fastDelta || low > 1<<63-fastDelta {
+			return f80{}, 0, false
+		}
+	case sh <= 62:
+		// The low 63+sh bits: mhi:lo.
+		mask := uint64(1)<<uint(sh-1) - 1
+		mhi := v.hi & mask
+		if mhi == 0 && v.lo < fastDelta || mhi == mask && v.lo > ^uint64(0)-fastDelta {
+			return f80{}, 0, false
+		}
+	default:
 		return f80{}, 0, false
 	}
 	r, exc := round80(v.neg, v.e, v.hi, v.lo, 3, rc)

@@ -258,21 +258,36 @@ func TestXfArith(t *testing.T) {
 // TestXfRoundDecides checks the rounding test: whenever xfRound accepts
 // an approximation v, every value within the error bound (2^-fastErrBits
 // relatively, taken here as fastDelta/2 units of the last place, at both
-// ends) rounds to the same result and flags.
+// ends) rounds to the same result and flags, and the result is inexact.
+// The approximations are biased to the rounding boundaries of normal and
+// denormal results, near the ends of the exponent range and beyond.
 func TestXfRoundDecides(t *testing.T) {
 	r := rand.New(rand.NewSource(14))
 	half := uint64(fastDelta / 2)
-	accepted := 0
-	for i := 0; i < 50000; i++ {
+	exps := []int{-16445, -16444, -16443, -16420, -16400, -16384, -16383, -16382, -16381, 16382, 16383, 16384, 16390}
+	accepted, tiny := 0, 0
+	for i := 0; i < 100000; i++ {
 		v := randXf(r)
-		switch r.Intn(3) {
-		case 0:
-			v.lo = uint64(r.Int63n(4*fastDelta)) - 2*fastDelta
-		case 1:
-			v.lo = 1<<63 + uint64(r.Int63n(4*fastDelta)) - 2*fastDelta
+		if r.Intn(3) != 0 {
+			v.e = exps[r.Intn(len(exps))]
 		}
-		if r.Intn(3) == 0 {
-			v.e = []int{-16383, -16382, -16381, 16382, 16383}[r.Intn(5)]
+		// Low bits near a boundary: for a normal result the low 64 bits
+		// near 0 or 1<<63, for a denormal one the low 64+sh bits near 0
+		// or 1<<(63+sh).
+		near := func() uint64 { return uint64(r.Int63n(4*fastDelta)) - 2*fastDelta }
+		switch r.Intn(4) {
+		case 0:
+			v.lo = near()
+		case 1:
+			v.lo = 1<<63 + near()
+		}
+		if sh := -16382 - v.e; sh > 1 && sh < 64 && r.Intn(2) == 0 {
+			mask := uint64(1)<<uint(sh-1) - 1
+			v.hi &^= mask
+			if r.Intn(2) == 0 {
+				v.hi |= mask
+			}
+			v.lo = near()
 		}
 		rc := uint16(r.Intn(4))
 		got, exc, ok := xfRound(v, rc)
@@ -280,20 +295,31 @@ func TestXfRoundDecides(t *testing.T) {
 			continue
 		}
 		accepted++
-		if exc&(feUE|feOE) != 0 || exc&fePE == 0 {
-			t.Fatalf("xfRound(%+v) accepted with flags %#x", v, exc)
+		if got.exp() == 0 {
+			tiny++
 		}
-		for _, lo := range []uint64{v.lo - half, v.lo + half} {
-			r2, e2 := round80(v.neg, v.e, v.hi, lo, 3, rc)
+		if exc&fePE == 0 {
+			t.Fatalf("xfRound(%+v) accepted without #P: flags %#x", v, exc)
+		}
+		loD, b := bits.Sub64(v.lo, half, 0)
+		hiD, _ := bits.Sub64(v.hi, 0, b)
+		loU, c := bits.Add64(v.lo, half, 0)
+		hiU, _ := bits.Add64(v.hi, 0, c)
+		for _, w := range [][2]uint64{{hiD, loD}, {hiU, loU}} {
+			if w[0]>>63 == 0 {
+				t.Fatalf("xfRound(%+v) accepted a value %d units from the next binade", v, half)
+			}
+			r2, e2 := round80(v.neg, v.e, w[0], w[1], 3, rc)
 			if r2 != got || e2 != exc {
-				t.Fatalf("xfRound(%+v, %d) = %04x:%016x %#x, but lo=%#x rounds to %04x:%016x %#x",
-					v, rc, got.se, got.mant, exc, lo, r2.se, r2.mant, e2)
+				t.Fatalf("xfRound(%+v, %d) = %04x:%016x %#x, but %016x:%016x rounds to %04x:%016x %#x",
+					v, rc, got.se, got.mant, exc, w[0], w[1], r2.se, r2.mant, e2)
 			}
 		}
 	}
-	if accepted < 10000 {
-		t.Fatalf("only %d of 50000 accepted", accepted)
+	if accepted < 20000 || tiny < 2000 {
+		t.Fatalf("only %d of 100000 accepted, %d of them denormal", accepted, tiny)
 	}
+	t.Logf("%d of 100000 accepted, %d of them denormal", accepted, tiny)
 }
 
 // TestFastTrigReduce compares the allocation-free reduction with
