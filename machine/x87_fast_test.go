@@ -574,3 +574,79 @@ func TestX87FastNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// x87TransBlocks are straight-line blocks of 100 transcendental
+// instructions each, with operands loaded from constants (fld1 = D9 E8,
+// fldl2e = D9 EA, fldlg2 = D9 EC) and results popped (fstp st(0) = DD
+// D8), ending in int3.
+func x87TransBlocks() []struct {
+	name string
+	code []byte
+} {
+	blocks := []struct {
+		name string
+		body []byte
+	}{
+		{"f2xm1", []byte{0xd9, 0xec, 0xd9, 0xf0, 0xdd, 0xd8}},
+		{"fyl2x", []byte{0xd9, 0xe8, 0xd9, 0xea, 0xd9, 0xf1, 0xdd, 0xd8}},
+		{"fyl2xp1", []byte{0xd9, 0xe8, 0xd9, 0xec, 0xd9, 0xf9, 0xdd, 0xd8}},
+		{"fpatan", []byte{0xd9, 0xe8, 0xd9, 0xec, 0xd9, 0xf3, 0xdd, 0xd8}},
+		{"fsin", []byte{0xd9, 0xe8, 0xd9, 0xfe, 0xdd, 0xd8}},
+		{"fcos", []byte{0xd9, 0xe8, 0xd9, 0xff, 0xdd, 0xd8}},
+		{"fsincos", []byte{0xd9, 0xe8, 0xd9, 0xfb, 0xdd, 0xd8, 0xdd, 0xd8}},
+		{"fptan", []byte{0xd9, 0xe8, 0xd9, 0xf2, 0xdd, 0xd8, 0xdd, 0xd8}},
+	}
+	var out []struct {
+		name string
+		code []byte
+	}
+	for _, b := range blocks {
+		var code []byte
+		for i := 0; i < 100; i++ {
+			code = append(code, b.body...)
+		}
+		out = append(out, struct {
+			name string
+			code []byte
+		}{b.name, code})
+	}
+	return out
+}
+
+// runX87Block runs a block from x87TransBlocks on e from a clean FPU.
+func runX87Block(e *x87Emulator) Exit {
+	e.c.fninit()
+	e.c.RIP = diffCode
+	e.c.Regs[RSP] = diffStack - 256
+	return e.c.Run(1 << 20)
+}
+
+// TestX87TransInsnNoAlloc runs the transcendental instructions on the
+// emulated CPU: no allocation per instruction.
+func TestX87TransInsnNoAlloc(t *testing.T) {
+	for _, b := range x87TransBlocks() {
+		e := newX87Emulator(b.code)
+		if ex := runX87Block(e); ex.Reason != ExitBreakpoint {
+			t.Fatalf("%s: exit %v, want a breakpoint", b.name, ex.Reason)
+		}
+		if n := testing.AllocsPerRun(5, func() { runX87Block(e) }); n != 0 {
+			t.Errorf("%s: %v allocations per block of 100", b.name, n)
+		}
+	}
+}
+
+// BenchmarkX87TransInsn measures the transcendental instructions on the
+// emulated CPU, with their operand loads and pops: ns/insn is per
+// transcendental instruction (of the 100 in a block).
+func BenchmarkX87TransInsn(b *testing.B) {
+	for _, bl := range x87TransBlocks() {
+		e := newX87Emulator(bl.code)
+		b.Run(bl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				runX87Block(e)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/insn")
+		})
+	}
+}
