@@ -328,30 +328,46 @@ func (x *eventEncoder) bytes(p []byte, threshold int) (blob bool) {
 }
 
 func checkEvent(ev *Event) error {
-	set := 0
-	for _, p := range []bool{ev.Request != nil, ev.Stop != nil, ev.Mem != nil, ev.Input != nil, ev.Exit != nil, ev.Syscalls != nil} {
-		if p {
-			set++
-		}
+	// Exactly the payload of ev's kind is set (straight-line: this runs
+	// for every event a recorder writes).
+	var own, set bool
+	n := 0
+	if ev.Request != nil {
+		n++
 	}
-	var ok bool
+	if ev.Stop != nil {
+		n++
+	}
+	if ev.Mem != nil {
+		n++
+	}
+	if ev.Input != nil {
+		n++
+	}
+	if ev.Exit != nil {
+		n++
+	}
+	if ev.Syscalls != nil {
+		n++
+	}
 	switch ev.Kind {
 	case KindRequest:
-		ok = ev.Request != nil
+		own = ev.Request != nil
 	case KindStop:
-		ok = ev.Stop != nil
+		own = ev.Stop != nil
 	case KindMemDelta:
-		ok = ev.Mem != nil
+		own = ev.Mem != nil
 	case KindInput:
-		ok = ev.Input != nil
+		own = ev.Input != nil
 	case KindExit:
-		ok = ev.Exit != nil
+		own = ev.Exit != nil
 	case KindSyscalls:
-		ok = ev.Syscalls != nil
+		own = ev.Syscalls != nil
 	default:
 		return fmt.Errorf("format: cannot write event of kind %v", ev.Kind)
 	}
-	if !ok || set != 1 {
+	set = n == 1
+	if !own || !set {
 		return fmt.Errorf("format: %v event must have exactly its own payload set", ev.Kind)
 	}
 	return nil

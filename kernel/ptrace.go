@@ -25,6 +25,14 @@ const (
 	PT_PTREC_GETBASES = abi.PT_PTREC_GETBASES
 	// PT_PTREC_ICOUNT returns the thread's retired-instruction count.
 	PT_PTREC_ICOUNT = abi.PT_PTREC_ICOUNT
+	// PT_PTREC_GETSTOP returns (in Out, abi.PtrecStopSize bytes) what a
+	// debugger asks at every stop, in one request: the thread's struct
+	// ptrace_lwpinfo as PT_LWPINFO with data = abi.PtraceLwpinfoSize
+	// returns it, its struct reg as PT_GETREGS, and fs_base and gs_base as
+	// PT_PTREC_GETBASES (abi.PtrecStopRegOff, abi.PtrecStopBasesOff). addr
+	// and data are ignored. A 32-bit tracer gets EINVAL (the layout is the
+	// amd64 one only).
+	PT_PTREC_GETSTOP = abi.PT_PTREC_GETSTOP
 )
 
 // PtrecMaxDeltaGap is the largest gap PT_PTREC_GETDELTA accepts, and
@@ -122,9 +130,22 @@ type PtraceTrace struct {
 
 // Ptrace is kern_ptrace: the lookup, the visibility and debug checks, the
 // permission switch and the request switch, in the seed's order.
-func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err error) {
+func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (PtraceResult, error) {
 	var td2 *Thread
-	defer func() { k.ktr(r, td2, err) }()
+	res, err := k.ptrace(c, r, &td2)
+	if k.Observer != nil || k.log != nil {
+		// The seed's CTR points, after the request (a deferred closure
+		// cost a recorder's every request more than the rest of the
+		// lookup).
+		k.ktr(r, td2, err)
+	}
+	return res, err
+}
+
+// ptrace is Ptrace without the trace point; *td2p is the thread the request
+// resolved to (nil if it failed before that).
+func (k *Kernel) ptrace(c PtraceCaller, r *PtraceRequest, td2p **Thread) (res PtraceResult, err error) {
+	var td2 *Thread
 	req := r.Op
 	curp := c.P
 
@@ -143,6 +164,7 @@ func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err
 			return res, abi.ESRCH
 		}
 		p, td2, tid = t.p, t, r.Pid
+		*td2p = td2
 	}
 	if p.flag&P_WEXIT != 0 {
 		return res, abi.ESRCH
@@ -166,6 +188,7 @@ func (k *Kernel) Ptrace(c PtraceCaller, r *PtraceRequest) (res PtraceResult, err
 			return res, abi.ESRCH
 		}
 		tid = td2.Tid
+		*td2p = td2
 	}
 	wrap32 := c.ILP32
 	// Every guest is a 64-bit process, so a 32-bit tracer is never "safe".
@@ -921,6 +944,18 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 		return PtraceResult{Out: out}, nil
 	case PT_PTREC_ICOUNT:
 		return PtraceResult{Ret: int64(t.cpu.Icount)}, nil
+	case PT_PTREC_GETSTOP:
+		if wrap32 {
+			return PtraceResult{}, abi.EINVAL
+		}
+		out := r.outBuf(abi.PtrecStopSize)
+		pl := LwpinfoOf(t)
+		pl.Marshal(out)
+		reg := RegsOf(t)
+		reg.Marshal(out[abi.PtrecStopRegOff:])
+		putLE64(out[abi.PtrecStopBasesOff:], t.cpu.FSBase)
+		putLE64(out[abi.PtrecStopBasesOff+8:], t.cpu.GSBase)
+		return PtraceResult{Out: out}, nil
 	case PT_PTREC_SYSLOG, PT_PTREC_GETSYSLOG:
 		return k.syslogPtrace(p, r)
 	}

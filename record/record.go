@@ -220,15 +220,16 @@ type Session struct {
 
 	// Events reused by every request and stop (the sink keeps no payload).
 	kreq       kernel.PtraceRequest
-	lwpBuf     [abi.PtraceLwpinfoSize]byte // outputs of the requests at a stop
-	regBuf     [abi.RegSize]byte
-	basesBuf   [16]byte
+	stopBuf    [abi.PtrecStopSize]byte // PT_PTREC_GETSTOP's output
+	stopBase   [abi.PtrecStopSize]byte // and what the stop event says of it
 	deltaBuf   []byte
 	req        format.Request
 	reqEv      format.Event
 	stop       format.Stop
 	stopEv     format.Event
 	md         format.MemDelta
+	mdEv       format.Event
+	sysEvent   format.Event
 	patchBuf   []byte
 	flusher    Flusher // the sink, if it flushes
 	flushEv    uint64  // events since the last flush
@@ -296,49 +297,69 @@ func (s *Session) request(op int, pid int32, addr uint64, data int64, buf []byte
 	r := &s.kreq
 	*r = kernel.PtraceRequest{Op: op, Pid: pid, Addr: addr, Data: data, Buf: buf}
 	res, err := s.k.Ptrace(kernel.PtraceCaller{P: s.tracer}, r)
-	var in []byte
-	s.req = format.Request{Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: res.Ret, In: in, Out: res.Out}
-	ev := &s.reqEv
-	*ev = format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &s.req}
-	switch {
-	case op == kernel.PT_PTREC_GETDELTA:
+	out, ret := res.Out, res.Ret
+	switch op {
+	case kernel.PT_PTREC_GETDELTA:
 		// The delta itself is the MemDelta event that follows; the
 		// result is the pages left, or (without a page budget, as
 		// earlier ptrec asked) the delta's length.
-		ev.Request.Out = nil
+		out = nil
 		if addr == 0 {
-			ev.Request.Result = int64(len(res.Out))
+			ret = int64(len(res.Out))
 		}
-	case op == kernel.PT_PTREC_GETSYSLOG:
+	case kernel.PT_PTREC_GETSYSLOG:
 		// The records are the syscalls event that follows; the result
 		// is their number.
-		ev.Request.Out = nil
-	case err == nil && op == abi.PT_LWPINFO && data == abi.PtraceLwpinfoSize && len(res.Out) == abi.PtraceLwpinfoSize:
-		// By reference to the stop event that follows (docs/FORMAT.md):
-		// only the bytes the stop does not carry are logged.
-		var base [abi.PtraceLwpinfoSize]byte
-		pl := parseLwpinfo(res.Out)
-		st := stopOf(&pl)
-		StopLwpinfo(base[:], pl.Lwpid, &st)
-		ev.Request.Out = s.patch(base[:], res.Out)
-	case err == nil && op == abi.PT_GETREGS && len(res.Out) == abi.RegSize:
-		var base [abi.RegSize]byte
-		regs := RegsRecord(res.Out, nil)
-		r := StopReg(&regs)
-		r.Marshal(base[:])
-		ev.Request.Out = s.patch(base[:], res.Out)
+		out = nil
 	}
+	return res, s.logRequest(op, pid, addr, data, ret, out, err)
+}
+
+// logRequest writes the request event of a request the recorder made, with
+// the result and output to log; it returns the request's error, or the
+// sink's.
+func (s *Session) logRequest(op int, pid int32, addr uint64, data, ret int64, out []byte, err error) error {
+	s.req = format.Request{Op: int32(op), Pid: pid, Addr: addr, Data: data, Result: ret, Out: out}
+	ev := &s.reqEv
+	*ev = format.Event{Kind: format.KindRequest, Icount: s.k.Icount(), Pid: pid, Request: &s.req}
 	if err != nil {
 		var e abi.Errno
 		if !errors.As(err, &e) {
-			return res, err
+			return err
 		}
-		ev.Request.Errno = int32(e)
+		s.req.Errno = int32(e)
 	}
 	if werr := s.Write(ev); werr != nil {
-		return res, werr
+		return werr
 	}
-	return res, err
+	return err
+}
+
+// getStop asks what the stop of pid is (PT_PTREC_GETSTOP: its thread's
+// ptrace_lwpinfo, registers and fs/gs bases in one request), fills the stop
+// event from the answer and logs the request, its output by reference to
+// that stop event (docs/FORMAT.md): only the bytes the stop does not carry
+// (pl_tdname, usually) are logged.
+func (s *Session) getStop(pid int32, stop *format.Stop) (abi.PtraceLwpinfo, error) {
+	r := &s.kreq
+	*r = kernel.PtraceRequest{Op: kernel.PT_PTREC_GETSTOP, Pid: pid, Buf: s.stopBuf[:]}
+	res, err := s.k.Ptrace(kernel.PtraceCaller{P: s.tracer}, r)
+	if err == nil && len(res.Out) != abi.PtrecStopSize {
+		err = fmt.Errorf("returned %d bytes", len(res.Out))
+	}
+	if err != nil {
+		if lerr := s.logRequest(kernel.PT_PTREC_GETSTOP, pid, 0, 0, res.Ret, res.Out, err); lerr != err {
+			return abi.PtraceLwpinfo{}, lerr
+		}
+		return abi.PtraceLwpinfo{}, fmt.Errorf("record: PT_PTREC_GETSTOP: %w", err)
+	}
+	out := res.Out
+	pl := parseLwpinfo(out)
+	*stop = stopOf(&pl, stop.Status)
+	stop.Regs = RegsRecord(out[abi.PtrecStopRegOff:], out[abi.PtrecStopBasesOff:])
+	base := &s.stopBase
+	StopInfo(base[:], pl.Lwpid, stop)
+	return pl, s.logRequest(kernel.PT_PTREC_GETSTOP, pid, 0, 0, res.Ret, s.patch(base[:], out), nil)
 }
 
 // patch returns the by-reference form of a request's output full: nil when
@@ -366,13 +387,26 @@ func parseLwpinfo(b []byte) abi.PtraceLwpinfo {
 		ChildPid: int32(u32(148)), SyscallCode: u32(152), SyscallNarg: int32(u32(156))}
 }
 
-// stopOf is what a stop event records of a ptrace_lwpinfo.
-func stopOf(pl *abi.PtraceLwpinfo) format.Stop {
-	st := format.Stop{Event: pl.Event, Flags: pl.Flags, ChildPid: pl.ChildPid, SyscallCode: pl.SyscallCode, SyscallNarg: uint32(pl.SyscallNarg)}
+// stopOf is what a stop event of wait status status records of a
+// ptrace_lwpinfo.
+func stopOf(pl *abi.PtraceLwpinfo, status int32) format.Stop {
+	st := format.Stop{Status: status, Event: pl.Event, Flags: pl.Flags, ChildPid: pl.ChildPid, SyscallCode: pl.SyscallCode, SyscallNarg: uint32(pl.SyscallNarg)}
 	if pl.Flags&abi.PL_FLAG_SI != 0 {
 		st.Signo, st.Code, st.SigAddr = pl.Siginfo.Signo, pl.Siginfo.Code, pl.Siginfo.Addr
 	}
 	return st
+}
+
+// StopInfo writes to b[:abi.PtrecStopSize] the PT_PTREC_GETSTOP output that
+// a stop event of thread tid carries: StopLwpinfo, the struct reg of the
+// stop's registers (StopReg), fs_base, and a zero gs_base. (replay has the
+// same function; they must agree.)
+func StopInfo(b []byte, tid int32, st *format.Stop) {
+	StopLwpinfo(b, tid, st)
+	r := StopReg(&st.Regs)
+	r.Marshal(b[abi.PtrecStopRegOff:])
+	binary.LittleEndian.PutUint64(b[abi.PtrecStopBasesOff:], st.Regs[format.RegFSBase])
+	binary.LittleEndian.PutUint64(b[abi.PtrecStopBasesOff+8:], 0)
 }
 
 // StopLwpinfo writes to b[:abi.PtraceLwpinfoSize] the struct
@@ -475,29 +509,11 @@ func (s *Session) loop() (Result, error) {
 			continue
 		}
 		// A stop: ask what it is, like any debugger.
-		out, err := s.request(abi.PT_LWPINFO, w.Pid, 0, abi.PtraceLwpinfoSize, s.lwpBuf[:])
+		pl, err := s.getStop(w.Pid, stop)
 		if err != nil {
-			return res, fmt.Errorf("record: PT_LWPINFO: %w", err)
+			return res, err
 		}
-		if len(out.Out) < abi.PtraceLwpinfoSize {
-			return res, fmt.Errorf("record: PT_LWPINFO returned %d bytes", len(out.Out))
-		}
-		pl := parseLwpinfo(out.Out)
 		ev.Tid = pl.Lwpid
-		stop.Event, stop.Flags = pl.Event, pl.Flags
-		stop.ChildPid, stop.SyscallCode, stop.SyscallNarg = pl.ChildPid, pl.SyscallCode, uint32(pl.SyscallNarg)
-		if pl.Flags&abi.PL_FLAG_SI != 0 {
-			stop.Signo, stop.Code, stop.SigAddr = pl.Siginfo.Signo, pl.Siginfo.Code, pl.Siginfo.Addr
-		}
-		regs, err := s.request(abi.PT_GETREGS, pl.Lwpid, 0, 0, s.regBuf[:])
-		if err != nil {
-			return res, fmt.Errorf("record: PT_GETREGS: %w", err)
-		}
-		bases, err := s.request(kernel.PT_PTREC_GETBASES, pl.Lwpid, 0, 0, s.basesBuf[:])
-		if err != nil {
-			return res, fmt.Errorf("record: PT_PTREC_GETBASES: %w", err)
-		}
-		stop.Regs = RegsRecord(regs.Out, bases.Out)
 		delta, err := s.delta(w.Pid)
 		if err != nil {
 			return res, err
@@ -590,7 +606,9 @@ func (s *Session) syscalls(pid int32) error {
 	kernel.DecodeSyscallLog(d.Out, func(r *kernel.SyscallRecord) {
 		ev.Records = append(ev.Records, format.Syscall{Tid: r.Tid, Code: r.Code, Flags: r.Flags, Icount: r.Icount, RIP: r.RIP, Args: r.Args, Ret: r.Ret})
 	})
-	return s.Write(&format.Event{Kind: format.KindSyscalls, Icount: s.k.Icount(), Pid: pid, Syscalls: ev})
+	e := &s.sysEvent
+	*e = format.Event{Kind: format.KindSyscalls, Icount: s.k.Icount(), Pid: pid, Syscalls: ev}
+	return s.Write(e)
 }
 
 // writeDelta logs a PT_PTREC_GETDELTA output as a MemDelta event (none
@@ -604,7 +622,9 @@ func (s *Session) writeDelta(pid, tid int32, out []byte) error {
 	kernel.DecodeDelta(out, func(addr uint64, data []byte) {
 		md.Ranges = append(md.Ranges, format.MemRange{Addr: addr, Data: data})
 	})
-	err := s.Write(&format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: pid, Tid: tid, Mem: md})
+	ev := &s.mdEv
+	*ev = format.Event{Kind: format.KindMemDelta, Icount: s.k.Icount(), Pid: pid, Tid: tid, Mem: md}
+	err := s.Write(ev)
 	clear(md.Ranges) // keep no guest bytes alive
 	return err
 }

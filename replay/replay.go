@@ -7,6 +7,7 @@ package replay
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -469,15 +470,18 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 
 // byReference reports whether q, a successful request whose output out was
 // got, logged its output by reference to the stop event that follows (the
-// recorder's PT_LWPINFO and PT_GETREGS, docs/FORMAT.md): then q.Out is a
-// kernel.AppendPatch against what the stop says, shorter than the output.
-// Outputs logged literally are exactly as long as out.
+// recorder's PT_PTREC_GETSTOP, and PT_LWPINFO and PT_GETREGS of earlier
+// ptrec, docs/FORMAT.md): then q.Out is a kernel.AppendPatch against what
+// the stop says, shorter than the output. Outputs logged literally are
+// exactly as long as out.
 func byReference(q *format.Request, out []byte) bool {
 	switch q.Op {
 	case abi.PT_LWPINFO:
 		return len(out) == abi.PtraceLwpinfoSize && len(q.Out) < len(out)
 	case abi.PT_GETREGS:
 		return len(out) == abi.RegSize && len(q.Out) < len(out)
+	case abi.PT_PTREC_GETSTOP:
+		return len(out) == abi.PtrecStopSize && len(q.Out) < len(out)
 	}
 	return false
 }
@@ -486,12 +490,21 @@ func byReference(q *format.Request, out []byte) bool {
 // with what replay got for them. Arrays, so a checkpoint's copy of the loop
 // state is a snapshot.
 type stopRefs struct {
-	lwp, reg *format.Event
-	lwpOut   [abi.PtraceLwpinfoSize]byte
-	regOut   [abi.RegSize]byte
+	lwp, reg, stop *format.Event
+	lwpOut         [abi.PtraceLwpinfoSize]byte
+	regOut         [abi.RegSize]byte
+	stopOut        [abi.PtrecStopSize]byte
 }
 
 func (s *stopRefs) add(ev *format.Event, out []byte) bool {
+	if ev.Request.Op == abi.PT_PTREC_GETSTOP {
+		if s.stop != nil {
+			return false
+		}
+		s.stop = ev
+		copy(s.stopOut[:], out)
+		return true
+	}
 	if ev.Request.Op == abi.PT_LWPINFO {
 		if s.lwp != nil {
 			return false
@@ -512,15 +525,28 @@ func (s *stopRefs) pending() *format.Event {
 	if s.lwp != nil {
 		return s.lwp
 	}
-	return s.reg
+	if s.reg != nil {
+		return s.reg
+	}
+	return s.stop
 }
 
 // check rebuilds the outputs of the pending requests from stop event ev and
 // their patches and compares them with what replay got; it returns the first
 // request that differs (nil if none) with the two outputs.
 func (s *stopRefs) check(ev *format.Event) (req *format.Event, want, got []byte) {
-	lwp, reg := s.lwp, s.reg
-	s.lwp, s.reg = nil, nil
+	lwp, reg, stop := s.lwp, s.reg, s.stop
+	s.lwp, s.reg, s.stop = nil, nil, nil
+	if stop != nil {
+		var b [abi.PtrecStopSize]byte
+		stopLwpinfo(b[:], ev.Tid, ev.Stop)
+		rg := stopReg(&ev.Stop.Regs)
+		rg.Marshal(b[abi.PtrecStopRegOff:])
+		binary.LittleEndian.PutUint64(b[abi.PtrecStopBasesOff:], ev.Stop.Regs[format.RegFSBase])
+		if !kernel.ApplyPatch(b[:], stop.Request.Out) || b != s.stopOut {
+			return stop, bytes.Clone(b[:]), bytes.Clone(s.stopOut[:])
+		}
+	}
 	if lwp != nil {
 		var b [abi.PtraceLwpinfoSize]byte
 		stopLwpinfo(b[:], ev.Tid, ev.Stop)

@@ -24,6 +24,17 @@ const (
 	PtraceLwpinfo32SiginfoEnd = 108
 )
 
+// The output of ptrec's PT_PTREC_GETSTOP (ptrec's ABI, not FreeBSD's): the
+// struct ptrace_lwpinfo of the thread (PtraceLwpinfoSize bytes, siginfo
+// included) at 0, its struct reg at PtrecStopRegOff, then fs_base and
+// gs_base (u64 each) at PtrecStopBasesOff: what PT_LWPINFO, PT_GETREGS and
+// PT_PTREC_GETBASES return, in one request.
+const (
+	PtrecStopRegOff   = PtraceLwpinfoSize
+	PtrecStopBasesOff = PtrecStopRegOff + RegSize
+	PtrecStopSize     = PtrecStopBasesOff + 16 // 352
+)
+
 // Reg is FreeBSD amd64 struct reg (x86/include/reg.h), 176 bytes.
 type Reg struct {
 	R15, R14, R13, R12, R11, R10, R9, R8 uint64
