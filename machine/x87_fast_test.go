@@ -54,15 +54,15 @@ func fastEdgeOperands(r *rand.Rand) (x, y f80) {
 	switch r.Intn(10) {
 	case 0:
 		// Powers of two and 2^k - 1, ±(1 - 2^-j): exact logarithms.
-		k := r.Intn(66)
-		m := ^uint64(0) << uint(64-max(k, 1))
+		k := 1 + r.Intn(64)
+		m := ^uint64(0) << uint(64-k) // k leading ones
 		if r.Intn(2) == 0 {
 			return mkF80(false, r.Intn(400)-200, 1<<63), randMid(r, -70, 70)
 		}
 		if r.Intn(2) == 0 {
-			return mkF80(false, max(k, 1)-1, m), randMid(r, -70, 70)
+			return mkF80(false, k-1, m), randMid(r, -70, 70) // 2^k - 1
 		}
-		return mkF80(true, -1, m), randMid(r, -70, 70)
+		return mkF80(true, -1, m), randMid(r, -70, 70) // -(1 - 2^-k)
 	case 1:
 		// Tiny arguments around the thresholds where the functions are
 		// x(1 ± x²/k): the approximation sits next to a boundary.
