@@ -1029,9 +1029,15 @@ func DecodeDelta(b []byte, fn func(addr uint64, data []byte)) bool {
 // merged. ApplyPatch(base, patch) rebuilds full. A recorder logs a request's
 // output this way against what its stop event already says.
 func AppendPatch(dst, base, full []byte) []byte {
+	base = base[:len(full)]
 	last := 0
 	for i := 0; i < len(full); {
-		if i+8 <= len(full) && le64(full[i:]) == le64(base[i:]) {
+		// Skip what is equal: 32 bytes (one memequal), 8 or 1 at a time.
+		if len(full)-i >= 32 && string(full[i:i+32]) == string(base[i:i+32]) {
+			i += 32
+			continue
+		}
+		if len(full)-i >= 8 && le64(full[i:]) == le64(base[i:]) {
 			i += 8
 			continue
 		}

@@ -2,7 +2,9 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"testing"
 
 	"ptrec/kernel/abi"
@@ -71,5 +73,68 @@ func TestPtraceGetStop(t *testing.T) {
 	}
 	if _, err := call(me, PT_PTREC_GETSTOP, child.Pid, 0); !errors.Is(err, abi.ESRCH) {
 		t.Errorf("PT_PTREC_GETSTOP of a reaped process = %v, want ESRCH", err)
+	}
+}
+
+// appendPatchRef is AppendPatch as first written (a word or a byte at a
+// time): the reference the faster one must agree with byte for byte, since
+// patches are in traces.
+func appendPatchRef(dst, base, full []byte) []byte {
+	last := 0
+	for i := 0; i < len(full); {
+		if i+8 <= len(full) && le64(full[i:]) == le64(base[i:]) {
+			i += 8
+			continue
+		}
+		if full[i] == base[i] {
+			i++
+			continue
+		}
+		j, same := i+1, 0
+		for ; j < len(full) && same < 4; j++ {
+			if full[j] == base[j] {
+				same++
+			} else {
+				same = 0
+			}
+		}
+		j -= same
+		dst = binary.AppendUvarint(dst, uint64(i-last))
+		dst = binary.AppendUvarint(dst, uint64(j-i))
+		dst = append(dst, full[i:j]...)
+		last, i = j, j
+	}
+	return dst
+}
+
+// TestAppendPatch checks AppendPatch against the reference on random
+// outputs (sparse and dense differences, every length up to 400) and that
+// ApplyPatch rebuilds the output from the base.
+func TestAppendPatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for n := 0; n <= 400; n++ {
+		for _, density := range []int{0, 1, 3, 20, 100} {
+			base := make([]byte, n)
+			for i := range base {
+				if r.IntN(3) == 0 {
+					base[i] = byte(r.Uint32())
+				}
+			}
+			full := bytes.Clone(base)
+			for i := range full {
+				if r.IntN(100) < density {
+					full[i] = byte(r.Uint32())
+				}
+			}
+			got := AppendPatch([]byte{0xee}, base, full)
+			want := appendPatchRef([]byte{0xee}, base, full)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("AppendPatch(len %d, density %d) = %x, want %x", n, density, got, want)
+			}
+			rebuilt := bytes.Clone(base)
+			if !ApplyPatch(rebuilt, got[1:]) || !bytes.Equal(rebuilt, full) {
+				t.Fatalf("ApplyPatch(AppendPatch) (len %d, density %d) = %x, want %x", n, density, rebuilt, full)
+			}
+		}
 	}
 }
