@@ -90,6 +90,9 @@ func x87Snippets() []snippet {
 	}
 	add("%s fbstp tbyte ptr [r15+200]; fbld tbyte ptr [r15+200]; %s", setup, out)
 	add("fild qword ptr [r15]; fbstp tbyte ptr [r15+200]; fild word ptr [r15+8]; fbstp tbyte ptr [r15+210]; fnstsw ax")
+	// -2^63: an int64, but 19 digits (its negation overflows int64).
+	add("mov rax, 0x8000000000000000; mov [r15+232], rax; fild qword ptr [r15+232]; fbstp tbyte ptr [r15+200]; fnstsw ax; fnclex")
+	add("mov rax, 0x8000000000000000; mov [r15+232], rax; fild qword ptr [r15+232]; fchs; fbstp tbyte ptr [r15+200]; fnstsw ax; fnclex")
 	add("fnstcw [r15+200]; fld1; fldz; fdivp; fnstsw [r15+204]; fstp tbyte ptr [r15+128]; fnclex")
 	add("fld1; fld1; fld1; fld1; fld1; fld1; fld1; fld1; fld1; fnstsw ax; fninit")
 	add("fld1; fstp st(0); fstp st(0); fnstsw ax; fninit")

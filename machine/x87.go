@@ -565,8 +565,10 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 		if v < 0 {
 			v = -v
 		}
-		if e&feIE != 0 || v > 999999999999999999 {
+		if e&feIE != 0 || v < 0 || v > 999999999999999999 {
 			// Invalid, and then not also inexact (as the hardware).
+			// v < 0: it was -2^63, whose negation overflows (19
+			// digits: out of range like any other).
 			exc |= feIE
 			b = [10]byte{0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff} // packed BCD indefinite
 		} else {
