@@ -406,7 +406,7 @@ func (c *CPU) sseFast(in *dinst) bool {
 		case ssePunpckHDQ:
 			a = vec{a[1]&0xffffffff | b[1]<<32, a[1]>>32 | b[1]>>32<<32}
 		case ssePcmpeqB:
-			a = vec{eqMask(a[0]^b[0], 8), eqMask(a[1]^b[1], 8)}
+			a = vec{zeroBytes(a[0] ^ b[0]), zeroBytes(a[1] ^ b[1])}
 		default:
 			a = vec{eqMask(a[0]^b[0], 32), eqMask(a[1]^b[1], 32)}
 		}

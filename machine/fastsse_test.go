@@ -130,3 +130,40 @@ func TestSSEFastMatchesGeneral(t *testing.T) {
 		t.Errorf("only %d fast-path executions", fast)
 	}
 }
+
+// TestByteSWAR checks the word-at-a-time byte compares (zeroBytes for
+// pcmpeqb, ltBytes for pminub/pmaxub) against byte loops: every pair of
+// byte values in every position, and random words.
+func TestByteSWAR(t *testing.T) {
+	check := func(x, y uint64) {
+		var wantZ, wantLT uint64
+		for i := 0; i < 64; i += 8 {
+			if x>>i&0xff == 0 {
+				wantZ |= 0xff << i
+			}
+			if x>>i&0xff < y>>i&0xff {
+				wantLT |= 0xff << i
+			}
+		}
+		if got := zeroBytes(x); got != wantZ {
+			t.Fatalf("zeroBytes(%#x) = %#x, want %#x", x, got, wantZ)
+		}
+		if got := ltBytes(x, y); got != wantLT {
+			t.Fatalf("ltBytes(%#x, %#x) = %#x, want %#x", x, y, got, wantLT)
+		}
+	}
+	rng := rand.New(rand.NewSource(5))
+	for u := 0; u < 256; u++ {
+		for v := 0; v < 256; v++ {
+			fill := rng.Uint64()
+			pos := uint(rng.Intn(8)) * 8
+			x := fill&^(0xff<<pos) | uint64(u)<<pos
+			y := rng.Uint64()&^(0xff<<pos) | uint64(v)<<pos
+			check(x, y)
+			check(uint64(u)*0x0101010101010101, uint64(v)*0x0101010101010101)
+		}
+	}
+	for i := 0; i < 100000; i++ {
+		check(rng.Uint64(), rng.Uint64())
+	}
+}

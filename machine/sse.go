@@ -29,6 +29,23 @@ func (v *vec) setD(i int, x uint32) {
 	v[i>>1] = v[i>>1]&^(0xffffffff<<s) | uint64(x)<<s
 }
 
+// zeroBytes returns x with each zero byte made 0xff and every other byte 0
+// (the eight byte compares of pcmpeqb on x = a ^ b, without a loop).
+func zeroBytes(x uint64) uint64 {
+	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	nz := (x&lo7 + lo7) | x // top bit of each byte: the byte is not zero
+	return (^nz & hi) >> 7 * 0xff
+}
+
+// ltBytes returns 0xff in each byte where x's byte is below y's (unsigned),
+// 0 in the others.
+func ltBytes(x, y uint64) uint64 {
+	const hi = 0x8080808080808080
+	d := x | hi - y&^hi // per byte: 0x80 + low7(x) - low7(y), no borrow across bytes
+	lt := (^x&y | ^(x^y)&^d) & hi
+	return lt >> 7 * 0xff
+}
+
 func mapB(a, b vec, f func(x, y uint8) uint8) vec {
 	x, y := a.bytes(), b.bytes()
 	var r [16]byte
@@ -835,7 +852,7 @@ func vecLanes(op x86asm.Op, a, b vec) (r vec, ok bool) {
 	case x86asm.PSUBUSW:
 		r = mapW(a, b, func(x, y uint16) uint16 { return satUW(int(x) - int(y)) })
 	case x86asm.PCMPEQB:
-		r = mapB(a, b, func(x, y uint8) uint8 { return uint8(b2u(x == y)) })
+		r = vec{zeroBytes(a[0] ^ b[0]), zeroBytes(a[1] ^ b[1])}
 	case x86asm.PCMPEQW:
 		r = mapW(a, b, func(x, y uint16) uint16 { return uint16(b2u(x == y)) })
 	case x86asm.PCMPEQD:
@@ -851,9 +868,11 @@ func vecLanes(op x86asm.Op, a, b vec) (r vec, ok bool) {
 	case x86asm.PCMPGTQ:
 		r = mapQ(a, b, func(x, y uint64) uint64 { return b2u(int64(x) > int64(y)) })
 	case x86asm.PMINUB:
-		r = mapB(a, b, func(x, y uint8) uint8 { return min(x, y) })
+		m0, m1 := ltBytes(a[0], b[0]), ltBytes(a[1], b[1])
+		r = vec{a[0]&m0 | b[0]&^m0, a[1]&m1 | b[1]&^m1}
 	case x86asm.PMAXUB:
-		r = mapB(a, b, func(x, y uint8) uint8 { return max(x, y) })
+		m0, m1 := ltBytes(a[0], b[0]), ltBytes(a[1], b[1])
+		r = vec{b[0]&m0 | a[0]&^m0, b[1]&m1 | a[1]&^m1}
 	case x86asm.PMINSB:
 		r = mapB(a, b, func(x, y uint8) uint8 { return uint8(min(int8(x), int8(y))) })
 	case x86asm.PMAXSB:
