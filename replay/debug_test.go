@@ -290,6 +290,19 @@ func TestScriptDeterministic(t *testing.T) {
 // by edit, and returns the new trace and the event's number.
 func tamper(t *testing.T, trace []byte, pick func(*format.Input) bool, edit func(*format.Input)) ([]byte, uint64) {
 	t.Helper()
+	return rewriteEvent(t, trace, func(ev *format.Event) bool {
+		if ev.Kind != format.KindInput || !pick(ev.Input) {
+			return false
+		}
+		edit(ev.Input)
+		return true
+	})
+}
+
+// rewriteEvent rewrites trace with the first event that edit changes (edit
+// reports whether it did), and returns the new trace and the event's number.
+func rewriteEvent(t *testing.T, trace []byte, edit func(*format.Event) bool) ([]byte, uint64) {
+	t.Helper()
 	rd, err := format.NewReader(bytes.NewReader(trace), int64(len(trace)))
 	if err != nil {
 		t.Fatal(err)
@@ -305,8 +318,7 @@ func tamper(t *testing.T, trace []byte, pick func(*format.Input) bool, edit func
 		if err != nil {
 			break
 		}
-		if !done && ev.Kind == format.KindInput && pick(ev.Input) {
-			edit(ev.Input)
+		if !done && edit(ev) {
 			seq, done = ev.Seq, true
 		}
 		if err := w.Write(ev); err != nil {
@@ -317,7 +329,7 @@ func tamper(t *testing.T, trace []byte, pick func(*format.Input) bool, edit func
 		t.Fatal(err)
 	}
 	if !done {
-		t.Fatal("no host input to tamper with")
+		t.Fatal("no event to tamper with")
 	}
 	return buf.Bytes(), seq
 }

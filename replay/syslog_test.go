@@ -24,32 +24,14 @@ func TestSyscallLogDivergence(t *testing.T) {
 	if rd.Header().Stops != "syscall-log" {
 		t.Fatalf("trace recorded with stops %q, want the default syscall-log", rd.Header().Stops)
 	}
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, rd.Header())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, done := uint64(0), false
-	for {
-		ev, err := rd.Next()
-		if err != nil {
-			break
+	bad, seq := rewriteEvent(t, trace, func(ev *format.Event) bool {
+		if ev.Kind != format.KindSyscalls || len(ev.Syscalls.Records) < 3 {
+			return false
 		}
-		if !done && ev.Kind == format.KindSyscalls && len(ev.Syscalls.Records) >= 3 {
-			ev.Syscalls.Records[2].Ret += 7
-			seq, done = ev.Seq, true
-		}
-		if err := w.Write(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !done {
-		t.Fatal("no syscalls event with 3 records to tamper with")
-	}
-	_, err = newReplayer(t, buf.Bytes()).Run()
+		ev.Syscalls.Records[2].Ret += 7
+		return true
+	})
+	_, err = newReplayer(t, bad).Run()
 	var d *replay.Divergence
 	if !errors.As(err, &d) || d.Seq != seq {
 		t.Fatalf("replay with a logged result changed at #%d = %v, want a divergence there", seq, err)
