@@ -199,33 +199,14 @@ func (c *CPU) aluMem(in *dinst) bool {
 		buf = w.buf
 	}
 	b := buf.b[off:]
-	var v uint64
-	switch size {
-	case 8:
-		v = le.Uint64(b)
-	case 4:
-		v = uint64(le.Uint32(b))
-	case 2:
-		v = uint64(le.Uint16(b))
-	default:
-		v = uint64(b[0])
-	}
+	v := loadLE(b, size)
 	x := in.imm
 	if in.args[1].kind == akReg {
 		x = c.Regs[in.args[1].reg&15]
 	}
 	r, _ := c.alu(in.sub, size, v, x)
 	if write {
-		switch size {
-		case 8:
-			le.PutUint64(b, r)
-		case 4:
-			le.PutUint32(b, uint32(r))
-		case 2:
-			le.PutUint16(b, uint16(r))
-		default:
-			b[0] = byte(r)
-		}
+		storeLE(b, size, r)
 	}
 	return true
 }
@@ -244,34 +225,42 @@ func (c *CPU) incDecMem(in *dinst) bool {
 		return false
 	}
 	b := e.buf.b[off:]
-	var v uint64
-	switch size {
-	case 8:
-		v = le.Uint64(b)
-	case 4:
-		v = uint64(le.Uint32(b))
-	case 2:
-		v = uint64(le.Uint16(b))
-	default:
-		v = uint64(b[0])
-	}
+	v := loadLE(b, size)
 	r, fk := v+1, fkInc
 	if in.sub != 0 {
 		r, fk = v-1, fkDec
 	}
-	switch size {
-	case 8:
-		le.PutUint64(b, r)
-	case 4:
-		le.PutUint32(b, uint32(r))
-	case 2:
-		le.PutUint16(b, uint16(r))
-	default:
-		b[0] = byte(r)
-	}
+	storeLE(b, size, r)
 	cf := c.cf()
 	c.fk, c.fsh, c.fa, c.fb, c.fr, c.fcf = fk, 64-8*size, v, 1, r, cf
 	return true
+}
+
+// loadLE reads a little-endian value of size (1, 2, 4 or 8) bytes from b.
+func loadLE(b []byte, size uint8) uint64 {
+	switch size {
+	case 8:
+		return le.Uint64(b)
+	case 4:
+		return uint64(le.Uint32(b))
+	case 2:
+		return uint64(le.Uint16(b))
+	}
+	return uint64(b[0])
+}
+
+// storeLE writes the low size (1, 2, 4 or 8) bytes of v to b, little-endian.
+func storeLE(b []byte, size uint8, v uint64) {
+	switch size {
+	case 8:
+		le.PutUint64(b, v)
+	case 4:
+		le.PutUint32(b, uint32(v))
+	case 2:
+		le.PutUint16(b, uint16(v))
+	default:
+		b[0] = byte(v)
+	}
 }
 
 // rd loads size (1, 2, 4 or 8) bytes at addr.
@@ -281,16 +270,7 @@ func (c *CPU) rd(addr uint64, size uint8) (uint64, bool) {
 	e := &c.rtlb[pn&c.tlbMask]
 	if e.pn == pn && off+uint64(size) <= PageSize {
 		b := e.buf.b[off:]
-		switch size {
-		case 8:
-			return le.Uint64(b), true
-		case 4:
-			return uint64(le.Uint32(b)), true
-		case 2:
-			return uint64(le.Uint16(b)), true
-		default:
-			return uint64(b[0]), true
-		}
+		return loadLE(b, size), true
 	}
 	return c.rdMiss(addr, size)
 }
@@ -313,16 +293,7 @@ func (c *CPU) rdMiss(addr uint64, size uint8) (uint64, bool) {
 		}
 		c.fillR(pn, buf)
 		b := buf.b[off:]
-		switch size {
-		case 8:
-			return le.Uint64(b), true
-		case 4:
-			return uint64(le.Uint32(b)), true
-		case 2:
-			return uint64(le.Uint16(b)), true
-		default:
-			return uint64(b[0]), true
-		}
+		return loadLE(b, size), true
 	}
 	var buf [8]byte
 	if !c.rdSlow(addr, buf[:size]) {
@@ -338,16 +309,7 @@ func (c *CPU) wr(addr uint64, size uint8, v uint64) bool {
 	e := &c.wtlb[pn&c.tlbMask]
 	if e.pn == pn && off+uint64(size) <= PageSize {
 		b := e.buf.b[off:]
-		switch size {
-		case 8:
-			le.PutUint64(b, v)
-		case 4:
-			le.PutUint32(b, uint32(v))
-		case 2:
-			le.PutUint16(b, uint16(v))
-		default:
-			b[0] = byte(v)
-		}
+		storeLE(b, size, v)
 		return true
 	}
 	var buf [8]byte
