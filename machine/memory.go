@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash"
+	"math/bits"
 	"slices"
 	"sort"
 )
@@ -508,29 +509,20 @@ func (m *Memory) CollectDeltaPiecesMax(gap, maxPages int, fn func(addr uint64, d
 		}
 		cur := &p.buf.b
 		base := pn * PageSize
-		for i := 0; i < PageSize; {
-			// Skip what is unchanged: a block, a line, a word or a byte
-			// at a time (a dirty page is mostly unchanged: one memequal
-			// of a block costs about what one of a line does).
-			if i&511 == 0 && *(*[512]byte)(cur[i:]) == *(*[512]byte)(old[i:]) {
-				i += 512
-				continue
-			}
-			if i&63 == 0 && *(*[64]byte)(cur[i:]) == *(*[64]byte)(old[i:]) {
-				i += 64
-				continue
-			}
-			if i&7 == 0 && le.Uint64(cur[i:]) == le.Uint64(old[i:]) {
-				i += 8
-				continue
-			}
-			if cur[i] == old[i] {
-				i++
-				continue
-			}
-			j := i + 1
-			for j < PageSize && cur[j] != old[j] {
-				j++
+		for i := nextDiff(cur, old, 0, PageSize); i < PageSize; i = nextDiff(cur, old, i, PageSize) {
+			// A run of changed bytes, extended over unchanged gaps
+			// shorter than g.
+			j := diffEnd(cur, old, i)
+			for j < PageSize {
+				limit := PageSize
+				if g < uint64(PageSize-j) {
+					limit = j + int(g)
+				}
+				k := nextDiff(cur, old, j, limit)
+				if k >= limit {
+					break
+				}
+				j = diffEnd(cur, old, k)
 			}
 			// Extend the current range over a short gap (which may begin
 			// on the previous page), else start a new one.
@@ -556,6 +548,49 @@ func (m *Memory) CollectDeltaPiecesMax(gap, maxPages int, fn func(addr uint64, d
 	}
 	m.dirty = append(m.dirty[:0], rest...)
 	return len(m.dirty)
+}
+
+// nextDiff returns the first index in [i, limit) where cur and old differ,
+// or limit. A dirty page is mostly unchanged: it skips a block, a line or a
+// word at a time (one memequal of a block costs about what one of a line
+// does).
+func nextDiff(cur, old *[PageSize]byte, i, limit int) int {
+	for i < limit {
+		switch {
+		case i&511 == 0 && i+512 <= limit && *(*[512]byte)(cur[i:]) == *(*[512]byte)(old[i:]):
+			i += 512
+		case i&63 == 0 && i+64 <= limit && *(*[64]byte)(cur[i:]) == *(*[64]byte)(old[i:]):
+			i += 64
+		case i+8 <= limit:
+			if x := le.Uint64(cur[i:]) ^ le.Uint64(old[i:]); x != 0 {
+				return i + bits.TrailingZeros64(x)>>3
+			}
+			i = (i + 8) &^ 7 // all eight equal: on to the next aligned word
+		default:
+			if cur[i] != old[i] {
+				return i
+			}
+			i++
+		}
+	}
+	return limit
+}
+
+// diffEnd returns the first index at or after j where cur and old are
+// equal, or PageSize; eight bytes at a time (the lowest zero byte of
+// cur^old, found with the borrow trick, is exact).
+func diffEnd(cur, old *[PageSize]byte, j int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= PageSize; j += 8 {
+		x := le.Uint64(cur[j:]) ^ le.Uint64(old[j:])
+		if z := (x - lo) &^ x & hi; z != 0 {
+			return j + bits.TrailingZeros64(z)>>3
+		}
+	}
+	for j < PageSize && cur[j] != old[j] {
+		j++
+	}
+	return j
 }
 
 // Hash writes the address space to h deterministically: every mapping
