@@ -374,7 +374,27 @@ func x87ExactOps() []x87TransOp {
 		}
 		return pick(), pick()
 	}
+	// edge: x just below the smallest normal of f80, m64 or m32 (its top
+	// bits ones, so rounding to 24, 53 or 64 bits may carry it to the
+	// smallest normal: tininess after rounding), y a few ulps either way.
+	edge := func(r *rand.Rand) (f80, f80) {
+		top := ^uint64(0) << uint(r.Intn(64))
+		var x, y f80
+		switch emin := []int{-16382, -1022, -126}[r.Intn(3)]; emin {
+		case -16382:
+			x = f80{mant: top >> 1}
+			y = f80{mant: r.Uint64() >> uint(1+r.Intn(63))}
+		default:
+			x = mkF80(false, emin-1, top)
+			y = mkF80(false, emin-1-r.Intn(70), randSig(r))
+		}
+		return randSign(r, x), randSign(r, y)
+	}
 	return []x87TransOp{
+		{name: "fadd/edge", asm: "fadd st, st(1)", gen: edge},
+		{name: "fsub/edge", asm: "fsub st, st(1)", gen: edge},
+		{name: "fst m64/edge", asm: "fst qword ptr [r15+200]; fld qword ptr [r15+200]", gen: edge},
+		{name: "fst m32/edge", asm: "fst dword ptr [r15+200]; fld dword ptr [r15+200]", gen: edge},
 		{name: "fscale", asm: "fscale", gen: any2},
 		{name: "fprem", asm: "fprem", gen: any2},
 		{name: "fprem1", asm: "fprem1", gen: any2},

@@ -115,34 +115,21 @@ func shr128(hi, lo uint64, n int) (uint64, uint64) {
 // right-aligned, explicit leading bit) and exception flags.
 func roundPack(neg bool, e int, hi, lo uint64, prec int, bias, maxExp int, rc uint16) (be int, m uint64, exc uint16) {
 	be = e + bias
+	// Tininess is detected after rounding (SDM 4.9.1.5: the result rounded
+	// to prec bits with an unbounded exponent is below the smallest
+	// normal): a value just below it that rounds up to it is not tiny.
 	tiny := false
 	if be <= 0 {
+		tiny = true
+		if be == 0 {
+			if kept, up, _ := roundBits(neg, hi, lo, prec, rc); up && kept == 1<<prec-1 {
+				tiny = false
+			}
+		}
 		hi, lo = shr128(hi, lo, 1-be)
 		be = 0
-		tiny = true
 	}
-	drop := 64 - prec
-	kept := hi >> drop
-	// Remainder below the kept bits, as a 128-bit value relative to half.
-	var remHi, remLo uint64
-	if drop > 0 {
-		remHi = hi << (64 - drop)
-		remLo = lo
-	} else {
-		remHi = lo
-		remLo = 0
-	}
-	inexact := remHi|remLo != 0
-	up := false
-	switch rc {
-	case 0:
-		half := uint64(1) << 63
-		up = remHi > half || remHi == half && (remLo != 0 || kept&1 != 0)
-	case 1:
-		up = neg && inexact
-	case 2:
-		up = !neg && inexact
-	}
+	kept, up, inexact := roundBits(neg, hi, lo, prec, rc)
 	if up {
 		kept++
 		if kept == 1<<prec || prec == 64 && kept == 0 {
@@ -177,6 +164,34 @@ func roundPack(neg bool, e int, hi, lo uint64, prec int, bias, maxExp int, rc ui
 		be = 0
 	}
 	return be, kept, exc
+}
+
+// roundBits splits hi:lo into its top prec bits (kept) and the rest, and
+// reports whether rounding mode rc rounds kept up and whether the rest is
+// nonzero (inexact).
+func roundBits(neg bool, hi, lo uint64, prec int, rc uint16) (kept uint64, up, inexact bool) {
+	drop := 64 - prec
+	kept = hi >> drop
+	// Remainder below the kept bits, as a 128-bit value relative to half.
+	var remHi, remLo uint64
+	if drop > 0 {
+		remHi = hi << (64 - drop)
+		remLo = lo
+	} else {
+		remHi = lo
+		remLo = 0
+	}
+	inexact = remHi|remLo != 0
+	switch rc {
+	case 0:
+		half := uint64(1) << 63
+		up = remHi > half || remHi == half && (remLo != 0 || kept&1 != 0)
+	case 1:
+		up = neg && inexact
+	case 2:
+		up = !neg && inexact
+	}
+	return kept, up, inexact
 }
 
 // round80 rounds to an f80 with precision control pc (0: 24, 2: 53, 3: 64 bits).
