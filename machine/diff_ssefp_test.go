@@ -92,3 +92,49 @@ func sseFPEdgeSnippets() []snippet {
 func TestDiffSSEFPEdges(t *testing.T) {
 	runDiff(t, sseFPEdgeSnippets(), 24)
 }
+
+// tinyEdgeXMM fills xmm0 with values at the smallest normal (a few ulps
+// either way), xmm1 with values a few ulps from 1, so that products and
+// quotients fall just below or at the smallest normal, where x86's
+// tininess after rounding decides UE; with cvt, xmm1 holds doubles near
+// the smallest single instead.
+func tinyEdgeXMM(r *rand.Rand, st *diffState, dbl, cvt bool) {
+	sign := func() uint64 { return uint64(r.Intn(2)) }
+	for j := 0; j < 4; j++ {
+		switch {
+		case cvt && j < 2:
+			v := uint64(0x3810000000000000) + uint64(r.Int63n(1<<31)) - 1<<30 // 2^-126 ± 2 ulps of a single
+			binary.LittleEndian.PutUint64(st.xmm[1][8*j:], sign()<<63|v)
+		case dbl && j < 2:
+			binary.LittleEndian.PutUint64(st.xmm[0][8*j:], sign()<<63|uint64(0x0010000000000000+r.Intn(9)-4))
+			binary.LittleEndian.PutUint64(st.xmm[1][8*j:], sign()<<63|uint64(0x3ff0000000000000+r.Intn(7)-3))
+		case !dbl && !cvt:
+			binary.LittleEndian.PutUint32(st.xmm[0][4*j:], uint32(sign()<<31)|uint32(0x00800000+r.Intn(9)-4))
+			binary.LittleEndian.PutUint32(st.xmm[1][4*j:], uint32(sign()<<31)|uint32(0x3f800000+r.Intn(7)-3))
+		}
+	}
+}
+
+// TestDiffSSETininess: results just below the smallest normal that round
+// to it set UE only if rounding with an unbounded exponent stays below it.
+func TestDiffSSETininess(t *testing.T) {
+	var snips []snippet
+	ops := []struct {
+		op       string
+		dbl, cvt bool
+	}{
+		{"mulsd", true, false}, {"divsd", true, false}, {"mulpd", true, false}, {"divpd", true, false},
+		{"mulss", false, false}, {"divss", false, false}, {"mulps", false, false}, {"divps", false, false},
+		{"cvtsd2ss", true, true}, {"cvtpd2ps", true, true},
+	}
+	for _, rc := range []int{0x1f80, 0x3f80, 0x5f80, 0x7f80} {
+		for _, o := range ops {
+			o := o
+			snips = append(snips, snippet{
+				asm:  fmt.Sprintf("mov dword ptr [r15+200], %d; ldmxcsr [r15+200]; %s xmm0, xmm1; stmxcsr [r15+204]; mov dword ptr [r15+200], 0x1f80; ldmxcsr [r15+200]", rc, o.op),
+				init: func(st *diffState, r *rand.Rand) { tinyEdgeXMM(r, st, o.dbl, o.cvt) },
+			})
+		}
+	}
+	runDiff(t, snips, 64)
+}

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"math"
+	"math/big"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -140,7 +141,7 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 	switch k {
 	case fAdd, fSub:
 		if k == fSub {
-			y = -y
+			y, k = -y, fAdd // x - y is x + (-y) from here on
 		}
 		s = x + y
 		if !math.IsInf(s, 0) && !math.IsNaN(s) {
@@ -225,7 +226,7 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 			if math.IsInf(s, 0) {
 				exc |= mxOE // rounded away from the largest finite value
 			}
-			if math.Abs(s) < 0x1p-1022 || math.Abs(s) == 0x1p-1022 && e != 0 && isTinyBefore(s, e) {
+			if math.Abs(s) < 0x1p-1022 || math.Abs(s) == 0x1p-1022 && tinyAfterRounding(exactOp(k, x, y), 53, rc, -1022) {
 				exc |= mxUE
 			}
 		}
@@ -248,7 +249,7 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		if math.IsInf(float64(f), 0) {
 			exc |= mxOE // rounded away from the largest finite value
 		}
-		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(s) < 0x1p-126 {
+		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(float64(f)) == 0x1p-126 && tinyAfterRounding(exactOp(k, x, y), 24, rc, -126) {
 			exc |= mxUE
 		}
 	}
@@ -263,9 +264,41 @@ func isDenormal(b uint64, dbl bool) bool {
 	return b&0x7f800000 == 0 && b&0x007fffff != 0
 }
 
-// isTinyBefore: a result rounded up to the smallest normal was tiny before
-// rounding (x86 detects tininess after rounding, so it is not).
-func isTinyBefore(s float64, e int) bool { return false }
+// tinyAfterRounding reports whether v rounded to prec bits with an
+// unbounded exponent in mode rc is below 2^emin in magnitude: x86 detects
+// tininess after rounding (SDM 4.9.1.5), so an inexact result that rounds
+// to the smallest normal is tiny only if that rounding would not have
+// reached it. Only results equal to the smallest normal ask (rarely: it
+// allocates).
+func tinyAfterRounding(v *big.Float, prec uint, rc uint32, emin int) bool {
+	mode := [4]big.RoundingMode{big.ToNearestEven, big.ToNegativeInf, big.ToPositiveInf, big.ToZero}[rc&3]
+	r := new(big.Float).SetMode(mode).SetPrec(prec).Set(v)
+	r.Abs(r)
+	return r.Cmp(new(big.Float).SetMantExp(big.NewFloat(1), emin)) < 0
+}
+
+// exactOp returns x op y exactly for fAdd, fSub and fMul (2200 bits hold
+// any sum of doubles), and to 300 bits for fDiv and fSqrt (of y), which
+// decides its rounding to 53 bits or fewer: a quotient or root of doubles
+// is either exact in 300 bits or farther than 2^-250 relative from every
+// 54-bit midpoint.
+func exactOp(k int, x, y float64) *big.Float {
+	bx, by := new(big.Float).SetFloat64(x), new(big.Float).SetFloat64(y)
+	z := new(big.Float).SetPrec(2200)
+	switch k {
+	case fAdd:
+		return z.Add(bx, by)
+	case fSub:
+		return z.Sub(bx, by)
+	case fMul:
+		return z.Mul(bx, by)
+	case fDiv:
+		return z.SetPrec(300).Quo(bx, by)
+	case fSqrt:
+		return z.SetPrec(300).Sqrt(by)
+	}
+	return z
+}
 
 func (c *CPU) rc() uint32 { return c.mxcsr >> 13 & 3 }
 
@@ -596,7 +629,7 @@ func f64to32(b uint64, rc uint32) (uint32, uint32) {
 		if math.IsInf(float64(f), 0) {
 			exc |= mxOE // rounded away from the largest finite value
 		}
-		if math.Abs(float64(f)) < 0x1p-126 {
+		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(float64(f)) == 0x1p-126 && tinyAfterRounding(new(big.Float).SetFloat64(s), 24, rc, -126) {
 			exc |= mxUE
 		}
 	}
