@@ -7,7 +7,8 @@ import (
 )
 
 // compressor turns a raw payload into the stored bytes of a frame. The
-// Writer holds one for its life; WithCompression chooses it.
+// Writer holds one for its life; WithCompression chooses it. compress is
+// safe for concurrent use (a concurrent Writer's workers share it).
 type compressor interface {
 	codec() uint8
 	compress(dst, src []byte) []byte
@@ -25,15 +26,21 @@ type zstdCompressor struct{ enc *zstd.Encoder }
 // compressWindow is the zstd window of the writer's encoder.
 const compressWindow = 1 << 20
 
-func newZstdCompressor() (*zstdCompressor, error) {
-	// One goroutine and no zstd frame checksum (the frame has CRC-32C):
-	// EncodeAll is then a pure function of its input. A 1 MiB window
+// newZstdCompressor makes the zstd compressor, able to run up to
+// concurrency EncodeAll calls at once (one per worker of a concurrent
+// Writer).
+func newZstdCompressor(concurrency int) (*zstdCompressor, error) {
+	// No zstd frame checksum (the frame has CRC-32C): EncodeAll is then
+	// a pure function of its input. Each call takes one of concurrency
+	// block encoders, resets it and encodes its input alone on the
+	// calling goroutine, so the number of encoders changes nothing in
+	// the output (TestConcurrentSameBytes). A 1 MiB window
 	// covers a whole chunk; the default (8 MiB) made the encoder keep a
 	// 16 MiB history once a large blob (an executable) was compressed —
 	// that much more peak memory for every recording, for slightly
 	// better compression of blobs over 1 MiB only.
 	enc, err := zstd.NewWriter(nil,
-		zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderConcurrency(concurrency),
 		zstd.WithEncoderLevel(zstd.SpeedDefault),
 		zstd.WithEncoderCRC(false),
 		zstd.WithZeroFrames(true),

@@ -3,6 +3,7 @@ package format
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -14,12 +15,29 @@ type writerConfig struct {
 	compress      bool
 	chunkSize     int
 	blobThreshold int
+	workers       int
 }
 
 // WithCompression chooses zstd (true, the default) or stored (false)
 // payloads. Readers accept both.
 func WithCompression(on bool) WriterOption {
 	return func(c *writerConfig) { c.compress = on }
+}
+
+// WithConcurrency sets how many goroutines compress frames while the
+// caller goes on writing events: 0 compresses on the caller's goroutine, in
+// Write, Flush and Close (a synchronous Writer). The default is
+// GOMAXPROCS, at most 4, and 0 when GOMAXPROCS is 1. Without compression
+// the Writer is synchronous whatever this says.
+//
+// The file is the same byte for byte either way. A concurrent Writer holds
+// a bounded amount of work in flight (8 MiB of payloads, 16 frames; a blob
+// over 4 MiB is compressed on the caller's goroutine when the earlier frames
+// are out), and writes it to the underlying writer from inside its own
+// methods only, so the underlying writer lags behind the events by at most
+// that much until the next Flush or Close.
+func WithConcurrency(workers int) WriterOption {
+	return func(c *writerConfig) { c.workers = max(workers, 0) }
 }
 
 // WithChunkSize sets the raw (uncompressed) size at which a chunk is ended.
@@ -47,27 +65,32 @@ type WriterStats struct {
 }
 
 // Writer writes a trace. It holds one chunk of events in memory; large
-// payloads go out as blob frames at once. It is not safe for concurrent use.
+// payloads go out as blob frames at once (queued for compression, with
+// WithConcurrency). It is not safe for concurrent use.
+//
+// An error of the underlying writer or of the compressor is returned by the
+// Write, Flush or Close that meets it, and by every call after it.
 type Writer struct {
-	w     io.Writer
-	cfg   writerConfig
-	comp  compressor
-	x     eventEncoder
-	n     int // events in the current chunk
-	first Event
-	maxIc uint64
-	off   uint64 // bytes written so far
-	seq   uint64
-	err   error
-	done  bool
+	w      io.Writer
+	cfg    writerConfig
+	comp   compressor
+	p      *pipeline // nil: synchronous
+	x      eventEncoder
+	n      int // events in the current chunk
+	first  Event
+	maxIc  uint64
+	off    uint64 // bytes written so far
+	seq    uint64
+	nblobs uint64 // blob ids assigned
+	err    error
+	done   bool
 
-	chunks []chunkInfo
-	blobs  []blobInfo
+	chunks []chunkInfo // of the chunks written
+	blobs  []blobInfo  // of the blobs written
 	blobID map[[32]byte]uint64
 	kinds  [kindSlots]uint64
 	stats  WriterStats
-	frame  []byte
-	scr    []byte
+	sjob   frameJob // a frame compressed on the caller's goroutine
 }
 
 // NewWriter writes the file header for hdr to w and returns a Writer.
@@ -81,28 +104,37 @@ func NewWriter(w io.Writer, hdr Header, opts ...WriterOption) (*Writer, error) {
 	return wr, nil
 }
 
-// Reset discards the Writer's state (without writing anything more to the
-// old writer) and starts a new trace on w, as NewWriter does.
+// Reset discards the Writer's state and starts a new trace on w, as
+// NewWriter does. The old trace is left as it is (unfinished, unless it was
+// closed); a concurrent Writer first writes to the old writer the frames
+// that earlier Writes queued, as a synchronous one already has. If that
+// fails, Reset still starts the new trace and returns the old trace's error
+// (wrapped; the Writer is usable if the new header was written).
 func (w *Writer) Reset(dst io.Writer, hdr Header, opts ...WriterOption) error {
-	if w.comp != nil {
-		w.comp.close()
+	var prev error
+	if before := w.err; !w.done && w.drain() != nil && before == nil {
+		prev = fmt.Errorf("format: writing the trace before Reset: %w", w.err)
 	}
+	w.shutdown()
 	*w = Writer{}
-	return w.init(dst, hdr, opts)
+	return errors.Join(prev, w.init(dst, hdr, opts))
 }
 
 func (w *Writer) init(dst io.Writer, hdr Header, opts []WriterOption) error {
 	w.w = dst
-	w.cfg = writerConfig{compress: true, chunkSize: DefaultChunkSize, blobThreshold: DefaultBlobThreshold}
+	w.cfg = writerConfig{compress: true, chunkSize: DefaultChunkSize, blobThreshold: DefaultBlobThreshold, workers: defaultConcurrency()}
 	for _, o := range opts {
 		o(&w.cfg)
 	}
 	if w.cfg.compress {
-		z, err := newZstdCompressor()
+		z, err := newZstdCompressor(max(w.cfg.workers, 1))
 		if err != nil {
 			return err
 		}
 		w.comp = z
+		if w.cfg.workers > 0 {
+			w.p = newPipeline(z, w.cfg.workers)
+		}
 	} else {
 		w.comp = noneCompressor{}
 	}
@@ -139,32 +171,6 @@ func (w *Writer) write(p []byte) error {
 	return w.err
 }
 
-// writeFrame compresses raw and writes one frame; it returns the frame's
-// offset and stored length.
-func (w *Writer) writeFrame(h frameHeader, raw []byte) (uint64, uint32, error) {
-	if w.err != nil {
-		return 0, 0, w.err
-	}
-	off := w.off
-	w.frame = append(w.frame[:0], make([]byte, FrameHeaderSize)...)
-	w.frame = w.comp.compress(w.frame, raw)
-	stored := w.frame[FrameHeaderSize:]
-	if uint64(len(stored)) > 1<<32-1 {
-		w.err = fmt.Errorf("format: frame payload too large")
-		return 0, 0, w.err
-	}
-	h.codec = w.comp.codec()
-	h.stored = uint32(len(stored))
-	h.raw = uint32(len(raw))
-	h.pcrc = crc(stored)
-	h.put(w.frame)
-	if h.magic != IndexMagic {
-		w.stats.RawBytes += uint64(len(raw))
-		w.stats.CompressedBytes += uint64(len(stored))
-	}
-	return off, h.stored, w.write(w.frame)
-}
-
 func (w *Writer) storeBlob(p []byte) (uint64, error) {
 	w.stats.BlobRefs++
 	sum := sha256.Sum256(p)
@@ -174,14 +180,12 @@ func (w *Writer) storeBlob(p []byte) (uint64, error) {
 	if len(p) > MaxBlobSize {
 		return 0, fmt.Errorf("format: blob of %d bytes is larger than %d", len(p), MaxBlobSize)
 	}
-	id := uint64(len(w.blobs))
-	off, stored, err := w.writeFrame(frameHeader{magic: BlobMagic, a: id, hash: sum}, p)
-	if err != nil {
+	id := w.nblobs
+	if err := w.queue(frameHeader{magic: BlobMagic, a: id, hash: sum}, p, false); err != nil {
 		return 0, err
 	}
 	w.blobID[sum] = id
-	w.blobs = append(w.blobs, blobInfo{off: off, stored: stored, raw: uint32(len(p))})
-	w.stats.Blobs++
+	w.nblobs++
 	return id, nil
 }
 
@@ -192,8 +196,8 @@ func (w *Writer) Write(ev *Event) error {
 	if w.done {
 		return ErrClosed
 	}
-	if w.err != nil {
-		return w.err
+	if err := w.harvest(); err != nil {
+		return err
 	}
 	if err := checkEvent(ev); err != nil {
 		return err
@@ -243,13 +247,9 @@ func (w *Writer) endChunk() error {
 		return w.err
 	}
 	h := frameHeader{magic: ChunkMagic, a: w.first.Seq, b: w.first.Icount, c: w.maxIc, count: uint32(w.n)}
-	off, stored, err := w.writeFrame(h, w.x.e.b)
-	if err != nil {
+	if err := w.queue(h, w.x.e.b, true); err != nil {
 		return err
 	}
-	w.chunks = append(w.chunks, chunkInfo{off: off, stored: stored, raw: uint32(len(w.x.e.b)),
-		firstSeq: h.a, firstIcount: h.b, maxIcount: h.c, count: h.count})
-	w.stats.Chunks++
 	w.x.e.b = w.x.e.b[:0]
 	w.x.st = chunkState{}
 	w.n = 0
@@ -257,12 +257,16 @@ func (w *Writer) endChunk() error {
 }
 
 // Flush ends the current chunk and writes it, so that a reader of the file
-// (even one whose writer dies later) sees every event written so far.
+// (even one whose writer dies later) sees every event written so far. A
+// concurrent Writer returns once every frame is on the underlying writer.
 func (w *Writer) Flush() error {
 	if w.done {
 		return ErrClosed
 	}
-	return w.endChunk()
+	if err := w.endChunk(); err != nil {
+		return err
+	}
+	return w.drain()
 }
 
 // Close writes the last chunk, the index and the trailer. It does not close
@@ -272,18 +276,24 @@ func (w *Writer) Close() error {
 		return ErrClosed
 	}
 	w.done = true
-	defer w.comp.close()
+	defer w.shutdown()
 	if err := w.endChunk(); err != nil {
 		return err
 	}
+	if err := w.drain(); err != nil {
+		return err
+	}
 	idx := index{chunks: w.chunks, blobs: w.blobs, kinds: w.kinds[:], events: w.seq}
-	raw := idx.encode()
-	off, stored, err := w.writeFrame(frameHeader{magic: IndexMagic}, raw)
+	j := &w.sjob
+	j.h, j.raw = frameHeader{magic: IndexMagic}, idx.encode()
+	compressFrame(w.comp, j)
+	j.raw = nil
+	off, err := w.writeJob(j)
 	if err != nil {
 		return err
 	}
 	var t [TrailerSize]byte
-	tr := trailer{indexOff: off, indexLen: uint64(FrameHeaderSize) + uint64(stored), events: w.seq}
+	tr := trailer{indexOff: off, indexLen: uint64(FrameHeaderSize) + uint64(j.h.stored), events: w.seq}
 	tr.put(t[:])
 	return w.write(t[:])
 }
