@@ -162,6 +162,16 @@ const (
 	// destination that follows it (movOpKind): Run executes both at once
 	// and skips the second.
 	kMovOpn
+
+	// More plain kinds (run.go, fastint.go).
+	kNotR    // not r (4/8)
+	kNegR    // neg r (4/8)
+	kBitScan // bsf, bsr, tzcnt, lzcnt, popcnt r, r/m (4/8): bitScan
+	kBtR     // bt, bts, btr, btc r, r/imm (2/4/8; sub 0-3)
+	kCdq     // cdqe (sub 0), cqo (1), cdq (2), cwde (3)
+	kShiftRs // shl/shr/sar (sub 0-2) r8/r16, imm: the count, masked, in imm, 1 to width-1
+	kCmovRM  // cmovcc r, m (4/8): the memory is read whatever the condition
+	kVEX     // a VEX form with a fast path (fastvex.go), else the general executor
 )
 
 // ALU operations of the kAlu* kinds.
@@ -296,6 +306,41 @@ func classify(d *dinst) {
 		} else if anyMem(a0) {
 			d.kind, d.sub = kIncDecM, 1
 		}
+	case x86asm.NOT, x86asm.NEG:
+		if d.narg == 1 && reg(a0) {
+			d.kind = kNotR
+			if x86asm.Op(d.op) == x86asm.NEG {
+				d.kind = kNegR
+			}
+		}
+	case x86asm.BSF, x86asm.BSR, x86asm.TZCNT, x86asm.LZCNT, x86asm.POPCNT:
+		if d.narg == 2 && reg(a0) && a1.size == a0.size && (a1.kind == akReg || a1.kind == akMem && simpleMem) {
+			d.kind = kBitScan
+		}
+	case x86asm.BT, x86asm.BTS, x86asm.BTR, x86asm.BTC:
+		if d.narg == 2 && (reg(a0) || a0.kind == akReg && a0.size == 2) && (imm(a1) || a1.kind == akReg && a1.size == a0.size) {
+			d.kind = kBtR
+			switch x86asm.Op(d.op) {
+			case x86asm.BTS:
+				d.sub = 1
+			case x86asm.BTR:
+				d.sub = 2
+			case x86asm.BTC:
+				d.sub = 3
+			}
+		}
+	case x86asm.CDQE, x86asm.CQO, x86asm.CDQ, x86asm.CWDE:
+		d.kind = kCdq
+		switch x86asm.Op(d.op) {
+		case x86asm.CQO:
+			d.sub = 1
+		case x86asm.CDQ:
+			d.sub = 2
+		case x86asm.CWDE:
+			d.sub = 3
+		}
+	case x86asm.PREFETCHNTA, x86asm.PREFETCHT0, x86asm.PREFETCHT1, x86asm.PREFETCHT2, x86asm.PREFETCHW, x86asm.PAUSE:
+		d.kind = kNop
 	case x86asm.LEA:
 		if reg(a0) && !d.a32 {
 			d.kind = kLea
@@ -322,6 +367,8 @@ func classify(d *dinst) {
 		x86asm.CMOVLE, x86asm.CMOVNE, x86asm.CMOVNO, x86asm.CMOVNP, x86asm.CMOVNS, x86asm.CMOVO, x86asm.CMOVP, x86asm.CMOVS:
 		if reg(a0) && reg(a1) {
 			d.kind = kCmovRR
+		} else if reg(a0) && mem(a1) && a0.size == a1.size {
+			d.kind = kCmovRM
 		}
 	case x86asm.SETA, x86asm.SETAE, x86asm.SETB, x86asm.SETBE, x86asm.SETE, x86asm.SETG, x86asm.SETGE, x86asm.SETL,
 		x86asm.SETLE, x86asm.SETNE, x86asm.SETNO, x86asm.SETNP, x86asm.SETNS, x86asm.SETO, x86asm.SETP, x86asm.SETS:
@@ -347,6 +394,17 @@ func classify(d *dinst) {
 			if cnt := d.imm & (uint64(a0.size)*8 - 1); d.kind == kShiftRI && cnt != 0 {
 				d.kind = kShlRI + d.sub
 				d.imm = cnt
+			}
+		} else if d.narg == 2 && small(a0) && imm(a1) {
+			if cnt := d.imm & 31; cnt != 0 && cnt < uint64(a0.size)*8 {
+				d.kind = kShiftRs
+				d.imm = cnt
+				switch x86asm.Op(d.op) {
+				case x86asm.SHR:
+					d.sub = 1
+				case x86asm.SAR:
+					d.sub = 2
+				}
 			}
 		}
 	case x86asm.ROL, x86asm.ROR:

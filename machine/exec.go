@@ -574,50 +574,7 @@ func (c *CPU) exec(in *dinst, next uint64) int {
 		if !ok {
 			return stFault
 		}
-		w := uint(d.size) * 8
-		f := c.Flags()
-		switch op {
-		case x86asm.BSF, x86asm.BSR:
-			f &^= arithMask
-			if v == 0 {
-				f |= FlagZF
-			} else if op == x86asm.BSF {
-				c.setReg(d.reg, d.size, uint64(bits.TrailingZeros64(v)))
-			} else {
-				c.setReg(d.reg, d.size, uint64(63-bits.LeadingZeros64(v)))
-			}
-			if v != 0 && parity[0] { // PF of the result is undefined; follow Intel (from result)
-				r := c.Regs[d.reg]
-				if parity[uint8(r)] {
-					f |= FlagPF
-				}
-			}
-		case x86asm.TZCNT, x86asm.LZCNT:
-			var r uint64
-			if op == x86asm.TZCNT {
-				r = uint64(bits.TrailingZeros64(v))
-				if r > uint64(w) {
-					r = uint64(w)
-				}
-			} else {
-				r = uint64(bits.LeadingZeros64(v)) - uint64(64-w)
-			}
-			f &^= FlagCF | FlagZF
-			if v == 0 {
-				f |= FlagCF
-			}
-			if r == 0 {
-				f |= FlagZF
-			}
-			c.setReg(d.reg, d.size, r)
-		case x86asm.POPCNT:
-			f &^= arithMask
-			if v == 0 {
-				f |= FlagZF
-			}
-			c.setReg(d.reg, d.size, uint64(bits.OnesCount64(v)))
-		}
-		c.rflags = f
+		c.bitScan(op, d, v)
 	case x86asm.BSWAP:
 		d := in.args[0]
 		switch d.size {
@@ -1481,4 +1438,53 @@ func (c *CPU) repFast(op x86asm.Op, size uint8, amask, srcBase uint64) bool {
 		}
 		c.Regs[RCX] = c.Regs[RCX]&^amask | (cnt-n/uint64(size))&amask
 	}
+}
+
+// bitScan writes bsf, bsr, tzcnt, lzcnt or popcnt (op) of source value v
+// to register d, and sets the flags (kBitScan and the general executor).
+func (c *CPU) bitScan(op x86asm.Op, d arg, v uint64) {
+	w := uint(d.size) * 8
+	f := c.Flags()
+	switch op {
+	case x86asm.BSF, x86asm.BSR:
+		f &^= arithMask
+		if v == 0 {
+			f |= FlagZF
+		} else if op == x86asm.BSF {
+			c.setReg(d.reg, d.size, uint64(bits.TrailingZeros64(v)))
+		} else {
+			c.setReg(d.reg, d.size, uint64(63-bits.LeadingZeros64(v)))
+		}
+		if v != 0 && parity[0] { // PF of the result is undefined; follow Intel (from result)
+			r := c.Regs[d.reg]
+			if parity[uint8(r)] {
+				f |= FlagPF
+			}
+		}
+	case x86asm.TZCNT, x86asm.LZCNT:
+		var r uint64
+		if op == x86asm.TZCNT {
+			r = uint64(bits.TrailingZeros64(v))
+			if r > uint64(w) {
+				r = uint64(w)
+			}
+		} else {
+			r = uint64(bits.LeadingZeros64(v)) - uint64(64-w)
+		}
+		f &^= FlagCF | FlagZF
+		if v == 0 {
+			f |= FlagCF
+		}
+		if r == 0 {
+			f |= FlagZF
+		}
+		c.setReg(d.reg, d.size, r)
+	case x86asm.POPCNT:
+		f &^= arithMask
+		if v == 0 {
+			f |= FlagZF
+		}
+		c.setReg(d.reg, d.size, uint64(bits.OnesCount64(v)))
+	}
+	c.rflags = f
 }

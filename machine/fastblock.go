@@ -71,10 +71,10 @@ func flagEffect(k uint8) int {
 	switch k {
 	case kMovRR, kMovRI, kLea, kMovxRR, kNop, kJmp,
 		kAddRRn, kAddRIn, kSubRRn, kAndRRn, kAndRIn, kOrRRn, kOrRIn, kXorRRn, kXorRIn,
-		kShlRIn, kShrRIn, kSarRIn, kRotRn, kImulRRn, kImulRRIn:
+		kShlRIn, kShrRIn, kSarRIn, kRotRn, kImulRRn, kImulRRIn, kNotR, kCdq:
 		return feNone
 	case kAddRR, kAddRI, kSubRR, kSubRI, kAndRR, kAndRI, kOrRR, kOrRI, kXorRR, kXorRI,
-		kCmpRR, kCmpRI, kTestRR, kTestRI, kShlRI, kShrRI, kSarRI, kImulRR, kImulRRI, kMulR:
+		kCmpRR, kCmpRI, kTestRR, kTestRI, kShlRI, kShrRI, kSarRI, kImulRR, kImulRRI, kMulR, kNegR, kShiftRs:
 		return feWrite
 	}
 	return feUse

@@ -653,6 +653,42 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					}
 					c.Regs[RAX], c.Regs[RDX] = n/v, n%v
 				}
+			case kNotR:
+				d := in.args[0].reg & 15
+				c.Regs[d] = ^c.Regs[d] & (^uint64(0) >> (in.sh & 63))
+			case kNegR:
+				d := in.args[0].reg & 15
+				a := c.Regs[d] & (^uint64(0) >> (in.sh & 63))
+				r := -a & (^uint64(0) >> (in.sh & 63))
+				c.Regs[d] = r
+				c.fk, c.fsh, c.fa, c.fb, c.fr = fkSub, in.sh, 0, a, r
+			case kBitScan:
+				s := in.args[1]
+				v := c.Regs[s.reg&15] & (^uint64(0) >> (in.sh & 63))
+				if s.kind == akMem {
+					var ok bool
+					if v, ok = c.rd(c.eaFast(in), s.size); !ok {
+						return c.fault(in, i)
+					}
+				}
+				c.bitScan(bitScanOp(in), in.args[0], v)
+			case kBtR:
+				c.btR(in)
+			case kCdq:
+				c.cdq(in.sub)
+			case kShiftRs:
+				c.shiftSmall(in)
+			case kCmovRM:
+				d := in.args[0]
+				v, ok := c.rd(c.eaFast(in), d.size)
+				if !ok {
+					return c.fault(in, i)
+				}
+				if c.cond(in.cc) {
+					c.Regs[d.reg&15] = v
+				} else {
+					c.Regs[d.reg&15] &= ^uint64(0) >> (in.sh & 63)
+				}
 			default:
 				if in.kind == kSSE && c.sseFast(in) || in.kind == kIncDecM && c.incDecMem(in) {
 					break
