@@ -928,6 +928,20 @@ func (x *eventEncoder) encodeSyscalls(recs []Syscall) {
 	}
 }
 
+// uvarintAt reads the varint at b[off:] and returns it with its length (0
+// if it is bad or cut short). decodeSyscalls reads one-byte varints, most
+// of a syscall record's, inline and calls it for the others.
+func uvarintAt(b []byte, off int) (uint64, int) {
+	if off >= len(b) {
+		return 0, 0
+	}
+	v, n := binary.Uvarint(b[off:])
+	return v, max(n, 0)
+}
+
+// zigzag is the signed value of a zig-zag varint.
+func zigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
 // decodeSyscalls reads what encodeSyscalls wrote.
 func (x *eventDecoder) decodeSyscalls(d *dec) []Syscall {
 	n := d.uvarint()
@@ -944,51 +958,134 @@ func (x *eventDecoder) decodeSyscalls(d *dec) []Syscall {
 	} else {
 		recs = make([]Syscall, n)
 	}
+	if d.err != "" {
+		return nil
+	}
+	// The varints are read here from b at off, d.off kept behind; d reads
+	// the rare fields.
+	b, off := d.b, d.off
 	for i := range recs {
-		code := d.uvarint()
+		var code uint64
+		if off < len(b) && b[off] < 0x80 {
+			code = uint64(b[off])
+			off++
+		} else {
+			u, k := uvarintAt(b, off)
+			if k == 0 {
+				goto badVarint
+			}
+			code, off = u, off+k
+		}
 		if code > 0xffffffff {
+			d.off = off
 			d.fail("syscall code out of range")
 			return nil
 		}
-		slot := &x.st.sys[code%sysSlots]
-		mask := d.uvarint()
+		var mask uint64
+		if off < len(b) && b[off] < 0x80 {
+			mask = uint64(b[off])
+			off++
+		} else {
+			u, k := uvarintAt(b, off)
+			if k == 0 {
+				goto badVarint
+			}
+			mask, off = u, off+k
+		}
 		if mask > sysMaskAll {
+			d.off = off
 			d.fail("syscall field mask out of range")
 			return nil
 		}
-		r := &recs[i]
-		if slot.Code == uint32(code) {
-			*r = *slot // the template; the fields in mask change below
-		} else {
+		// The record is decoded in its slot, the template it changes,
+		// then copied out once. After an error the reader keeps the
+		// error until a seek decodes the chunk again from its start.
+		r := &x.st.sys[code%sysSlots]
+		if r.Code != uint32(code) {
 			*r = Syscall{Code: uint32(code)}
 		}
-		r.Icount = x.st.sysIcount + uint64(d.svarint())
-		if mask&sysTid != 0 {
-			r.Tid = d.i32delta(r.Tid)
-		}
-		if mask&sysFlags != 0 {
-			f := d.uvarint()
-			if f > 0xffffffff {
-				d.fail("syscall flags out of range")
+		var ic uint64
+		if off < len(b) && b[off] < 0x80 {
+			ic = uint64(b[off])
+			off++
+		} else {
+			u, k := uvarintAt(b, off)
+			if k == 0 {
+				goto badVarint
 			}
-			r.Flags = uint32(f)
+			ic, off = u, off+k
+		}
+		r.Icount = x.st.sysIcount + uint64(zigzag(ic))
+		if mask&(sysTid|sysFlags) != 0 {
+			d.off = off
+			if mask&sysTid != 0 {
+				r.Tid = d.i32delta(r.Tid)
+			}
+			if mask&sysFlags != 0 {
+				f := d.uvarint()
+				if f > 0xffffffff {
+					d.fail("syscall flags out of range")
+				}
+				r.Flags = uint32(f)
+			}
+			if d.err != "" {
+				return nil
+			}
+			off = d.off
 		}
 		if mask&sysRIP != 0 {
-			r.RIP += uint64(d.svarint())
+			var v uint64
+			if off < len(b) && b[off] < 0x80 {
+				v = uint64(b[off])
+				off++
+			} else {
+				u, k := uvarintAt(b, off)
+				if k == 0 {
+					goto badVarint
+				}
+				v, off = u, off+k
+			}
+			r.RIP += uint64(zigzag(v))
 		}
 		if mask&sysRet != 0 {
-			r.Ret += d.svarint()
+			var v uint64
+			if off < len(b) && b[off] < 0x80 {
+				v = uint64(b[off])
+				off++
+			} else {
+				u, k := uvarintAt(b, off)
+				if k == 0 {
+					goto badVarint
+				}
+				v, off = u, off+k
+			}
+			r.Ret += zigzag(v)
 		}
-		for j := range r.Args {
-			if mask&(sysArg0<<j) != 0 {
-				r.Args[j] += uint64(d.svarint())
+		if mask >= sysArg0 {
+			for j := range r.Args {
+				if mask&(sysArg0<<j) != 0 {
+					var v uint64
+					if off < len(b) && b[off] < 0x80 {
+						v = uint64(b[off])
+						off++
+					} else {
+						u, k := uvarintAt(b, off)
+						if k == 0 {
+							goto badVarint
+						}
+						v, off = u, off+k
+					}
+					r.Args[j] += uint64(zigzag(v))
+				}
 			}
 		}
-		if d.err != "" {
-			return nil
-		}
-		*slot = *r
+		recs[i] = *r
 		x.st.sysIcount = r.Icount
 	}
+	d.off = off
 	return recs
+badVarint:
+	d.off = off
+	d.fail("bad varint")
+	return nil
 }

@@ -113,7 +113,6 @@ type Replayer struct {
 	reqBuf   [1024]byte
 	sysBuf   []byte // PT_PTREC_GETSYSLOG's output, reused from one to the next
 	deltaBuf []byte // PT_PTREC_GETDELTA's, the same
-	sysCmp   []byte // the recorded syscall records, marshalled to compare
 
 	hdr    format.Header
 	events uint64            // events in the trace
@@ -323,7 +322,13 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 		// limit reached): no guest instruction ran before its kill.
 		killNow := ev.Kind == format.KindRequest && ev.Request.Op == kernel.PtraceKillAll && ev.Icount == r.k.Icount()
 		if l.needWait && ev.Kind != format.KindExit && !killNow {
-			w, err := r.k.Wait4(r.tracer, -1, abi.WALL)
+			// As the recorder: WNOWAIT, so an exited process stays a
+			// zombie for the requests logged before its exit (its
+			// syscall log) and is reaped at its stop event.
+			w, err := r.k.Wait4(r.tracer, -1, abi.WALL|abi.WNOWAIT)
+			if err == nil && abi.WaitStatus(w.Status).Stopped() {
+				_, err = r.k.Wait4(r.tracer, w.Pid, abi.WALL|abi.WNOHANG)
+			}
 			if errors.Is(err, kernel.ErrInsnLimit) {
 				// The recording's --max-insns: the marker follows.
 				l.needWait = false
@@ -422,6 +427,7 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 				continue
 			}
 			if !abi.WaitStatus(ev.Stop.Status).Stopped() {
+				r.k.Wait4(r.tracer, ev.Pid, abi.WALL|abi.WNOHANG) // reap it
 				l.needWait = true
 				if ev.Pid == r.child.Pid {
 					l.res.Status = ev.Stop.Status

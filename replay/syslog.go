@@ -1,7 +1,7 @@
 package replay
 
 import (
-	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"ptrec/format"
@@ -16,39 +16,48 @@ import (
 func (r *Replayer) checkSyscalls(ev *format.Event, got []byte) {
 	want := ev.Syscalls.Records
 	n := len(got) / kernel.SyscallRecordSize
-	if n == len(want) {
-		// The common case: marshal the recorded ones and compare bytes.
-		b := r.sysCmp[:0]
-		if cap(b) < len(got) {
-			b = make([]byte, len(got))
-		}
-		b = b[:len(got)]
-		for i := range want {
-			w := &want[i]
-			rec := kernel.SyscallRecord{Tid: w.Tid, Code: w.Code, Flags: w.Flags, Icount: w.Icount, RIP: w.RIP, Args: w.Args, Ret: w.Ret}
-			rec.Marshal(b[i*kernel.SyscallRecordSize:])
-		}
-		r.sysCmp = b
-		if bytes.Equal(b, got) {
-			return
-		}
-	}
-	var rec kernel.SyscallRecord
 	for i := 0; i < min(n, len(want)); i++ {
+		if sameSyscall(&want[i], got[i*kernel.SyscallRecordSize:]) {
+			continue
+		}
+		var rec kernel.SyscallRecord
 		rec.Unmarshal(got[i*kernel.SyscallRecordSize:])
 		g := format.Syscall{Tid: rec.Tid, Code: rec.Code, Flags: rec.Flags, Icount: rec.Icount, RIP: rec.RIP, Args: rec.Args, Ret: rec.Ret}
-		if g != want[i] {
-			r.diverge(ev, fmt.Sprintf("syscall %d of %d in the log", i+1, len(want)), describeSyscall(&want[i]), describeSyscall(&g))
-			return
-		}
+		r.diverge(ev, fmt.Sprintf("syscall %d of %d in the log", i+1, len(want)), describeSyscall(&want[i]), describeSyscall(&g))
+		return
 	}
 	if n != len(want) {
 		r.diverge(ev, "syscalls logged", fmt.Sprintf("%d", len(want)), fmt.Sprintf("%d", n))
 	}
 }
 
+// sameSyscall reports whether the marshalled kernel.SyscallRecord g (its
+// first SyscallRecordSize bytes) has w's fields: the comparison of
+// unmarshalling it, without building the record.
+func sameSyscall(w *format.Syscall, g []byte) bool {
+	g = g[:kernel.SyscallRecordSize]
+	le := binary.LittleEndian
+	return le.Uint64(g[0:]) == uint64(uint32(w.Tid))|uint64(w.Code)<<32 &&
+		le.Uint32(g[8:]) == w.Flags &&
+		le.Uint64(g[16:]) == w.Icount &&
+		le.Uint64(g[24:]) == w.RIP &&
+		le.Uint64(g[32:]) == w.Args[0] &&
+		le.Uint64(g[40:]) == w.Args[1] &&
+		le.Uint64(g[48:]) == w.Args[2] &&
+		le.Uint64(g[56:]) == w.Args[3] &&
+		le.Uint64(g[64:]) == w.Args[4] &&
+		le.Uint64(g[72:]) == w.Args[5] &&
+		le.Uint64(g[80:]) == uint64(w.Ret)
+}
+
 // describeSyscall is a syscall record as a divergence shows it.
 func describeSyscall(s *format.Syscall) string {
-	return fmt.Sprintf("tid %d %s(%#x, %#x, %#x, %#x, %#x, %#x) = %d at instruction %d, rip %#x",
+	d := fmt.Sprintf("tid %d %s(%#x, %#x, %#x, %#x, %#x, %#x) = %d at instruction %d, rip %#x",
 		s.Tid, abi.SyscallName(int(s.Code)), s.Args[0], s.Args[1], s.Args[2], s.Args[3], s.Args[4], s.Args[5], s.Ret, s.Icount, s.RIP)
+	if s.Flags == kernel.SyscallNoReturn {
+		d += ", no return"
+	} else if s.Flags != 0 {
+		d += fmt.Sprintf(", flags %#x", s.Flags)
+	}
+	return d
 }
