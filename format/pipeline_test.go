@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"sync/atomic"
@@ -492,5 +494,66 @@ func BenchmarkWriterConcurrency(b *testing.B) {
 				b.SetBytes(int64(raw))
 			})
 		}
+	}
+}
+
+// rewrite reads the trace file and writes its events again with opts,
+// ending chunks where the file does (the recorder flushes now and then),
+// and returns the new file.
+func rewrite(t *testing.T, file []byte, opts ...WriterOption) []byte {
+	t.Helper()
+	r := openBytes(t, file)
+	starts := map[uint64]bool{}
+	for _, c := range r.chunks[1:] {
+		starts[c.firstSeq] = true
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, r.Header(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if starts[ev.Seq] {
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Write(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestConcurrentGoldenTraces: the recorded golden traces, read and written
+// again, come out byte for byte as they are, from a synchronous and from a
+// concurrent Writer.
+func TestConcurrentGoldenTraces(t *testing.T) {
+	files, err := filepath.Glob("../testdata/traces/*.ptrec")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden traces: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			file, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, workers := range []int{0, 2} {
+				if got := rewrite(t, file, WithConcurrency(workers)); !bytes.Equal(got, file) {
+					t.Errorf("workers %d: %d bytes, the file %d; first difference at %d", workers, len(got), len(file), firstDiff(got, file))
+				}
+			}
+		})
 	}
 }
