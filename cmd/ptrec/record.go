@@ -223,7 +223,13 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 			return err
 		}
 		defer f.Close()
-		w, err = format.NewWriter(o.sb.traceWriter(f), record.Header(ro, args[0]))
+		var wopts []format.WriterOption
+		if o.sb.traceLimit != 0 {
+			// The limit is checked against the bytes on the file: a
+			// synchronous writer has no frames in flight then.
+			wopts = append(wopts, format.WithConcurrency(0))
+		}
+		w, err = format.NewWriter(o.sb.traceWriter(f), record.Header(ro, args[0]), wopts...)
 		if err != nil {
 			return err
 		}
