@@ -92,3 +92,48 @@ func TestReverseStepLatency(t *testing.T) {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// BenchmarkSyscallLog records syscall-heavy guests under the default policy
+// (the syscall log) and replays the trace, reporting the time and the
+// allocations per guest syscall of each: replay's cost per syscall
+// (re-running the guest, reading the syscalls events and verifying every
+// record) next to the recorder's. Compare the two ns/syscall; allocs/op
+// counts the setup (kernel, executable, trace), allocs/syscall must stay
+// far below 1.
+func BenchmarkSyscallLog(b *testing.B) {
+	for _, g := range []struct {
+		name     string
+		prog     string
+		args     []string
+		syscalls float64
+	}{
+		{"getppid", "spin.musl", []string{"sys", "200000"}, 200000},
+		{"pipe", "bench_sys.musl", []string{"50"}, 150000},
+	} {
+		trace := recordTrace(b, g.prog, g.args...)
+		b.Run(g.name+"/record", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				recordTrace(b, g.prog, g.args...)
+			}
+			perSyscall(b, g.syscalls)
+		})
+		b.Run(g.name+"/replay", func(b *testing.B) {
+			b.ReportAllocs()
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			for i := 0; i < b.N; i++ {
+				if _, err := newReplayer(b, trace).Run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.ReadMemStats(&ms1)
+			perSyscall(b, g.syscalls)
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N)/g.syscalls, "allocs/syscall")
+		})
+	}
+}
+
+func perSyscall(b *testing.B, syscalls float64) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/syscalls, "ns/syscall")
+}
