@@ -42,7 +42,7 @@ type dinst struct {
 	index int8  // -1 none
 	scale uint8 // shift count 0..3
 	a32   bool  // 32-bit address size
-	sh    uint8 // fast kinds: 64 - 8*operand size (0 or 32)
+	sh    uint8 // fast kinds: 64 - 8*operand size (0 or 32); kVEX: the fast operation (vf*)
 	x87   uint16
 	args  [4]arg
 	disp  int64 // displacement; for RIP-relative, the absolute address
@@ -600,7 +600,11 @@ func decode(b []byte, addr uint64, d *dinst) decodeErr {
 	switch op[0] {
 	case 0xc4, 0xc5: // VEX (LES/LDS do not exist in 64-bit mode)
 		if p.rex == 0 {
-			return decodeVEX(b, p, d)
+			r := decodeVEX(b, p, d)
+			if r == decOK {
+				classifyVEX(d)
+			}
+			return r
 		}
 	case 0x62: // EVEX (AVX-512): not implemented
 		if p.rex == 0 {

@@ -76,6 +76,12 @@ func matchGeneral(t *testing.T, forms []fastForm, seed int64, iters int, setup f
 					setup(rand.New(rand.NewSource(s)), c)
 				}
 			}
+			// Warm a's TLBs for the memory operand: the fast paths take
+			// only hits.
+			a.syncTLB()
+			if v, ok := a.rd(regs[RBX], 1); ok {
+				a.wr(regs[RBX], 1, v)
+			}
 			ex := a.Run(1)
 			in, _ := b.fetch(testCode)
 			next := testCode + uint64(in.len)

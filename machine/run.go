@@ -690,7 +690,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					c.Regs[d.reg&15] &= ^uint64(0) >> (in.sh & 63)
 				}
 			default:
-				if in.kind == kSSE && c.sseFast(in) || in.kind == kIncDecM && c.incDecMem(in) {
+				if in.kind == kSSE && c.sseFast(in) || in.kind == kIncDecM && c.incDecMem(in) || in.kind == kVEX && c.vexFast(in) {
 					break
 				}
 				// The general executor. It sees RIP at the instruction.
