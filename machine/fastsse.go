@@ -497,13 +497,11 @@ func eqMask(x uint64, w uint) uint64 {
 	return r
 }
 
-// movmskB gathers the top bits of the 8 bytes of v.
+// movmskB gathers the top bits of the 8 bytes of v: bit 7 of byte i
+// becomes bit i. The multiply adds each bit (at 8i after the shift) into
+// bit 56+i and nowhere else at or above 56, without carries.
 func movmskB(v uint64) uint64 {
-	var r uint64
-	for i := uint(0); i < 8; i++ {
-		r |= v >> (8*i + 7) & 1 << i
-	}
-	return r
+	return (v >> 7 & 0x0101010101010101) * 0x0102040810204080 >> 56
 }
 
 // src128 reads the 128-bit source of a legacy SSE instruction: register s

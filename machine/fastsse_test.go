@@ -133,7 +133,8 @@ func TestSSEFastMatchesGeneral(t *testing.T) {
 
 // TestByteSWAR checks the word-at-a-time byte compares (zeroBytes for
 // pcmpeqb, ltBytes for pminub/pmaxub) against byte loops: every pair of
-// byte values in every position, and random words.
+// byte values in every position, and random words; and movmskB
+// (pmovmskb) on every combination of top bits.
 func TestByteSWAR(t *testing.T) {
 	check := func(x, y uint64) {
 		var wantZ, wantLT uint64
@@ -165,5 +166,18 @@ func TestByteSWAR(t *testing.T) {
 	}
 	for i := 0; i < 100000; i++ {
 		check(rng.Uint64(), rng.Uint64())
+	}
+	// movmskB: every combination of the eight top bits, under random low
+	// bits.
+	for m := 0; m < 256; m++ {
+		for k := 0; k < 16; k++ {
+			x := rng.Uint64() &^ 0x8080808080808080
+			for i := 0; i < 8; i++ {
+				x |= uint64(m>>i&1) << (8*i + 7)
+			}
+			if got := movmskB(x); got != uint64(m) {
+				t.Fatalf("movmskB(%#x) = %#x, want %#x", x, got, m)
+			}
+		}
 	}
 }
