@@ -26,15 +26,16 @@ const (
 	// maxQueuedBytes bounds the raw payload bytes of queued frames
 	// (waiting, being compressed, or compressed and not yet written):
 	// Write waits for the head of the queue when a frame does not fit.
-	maxQueuedBytes = 8 << 20
+	maxQueuedBytes = 4 << 20
 	// maxQueuedJobs bounds the number of queued frames.
 	maxQueuedJobs = 16
 	// maxQueuedPayload is the largest payload that is queued (copied).
 	// A larger one is compressed and written on the caller's goroutine
 	// once the queue is empty, without a copy.
-	maxQueuedPayload = 4 << 20
-	// maxRetained bounds the buffer capacity kept for reuse by idle jobs.
-	maxRetained = 8 << 20
+	maxQueuedPayload = 2 << 20
+	// maxRetained bounds the buffer capacity kept for reuse by idle jobs:
+	// the payload and frame buffers of a full queue.
+	maxRetained = 2*maxQueuedBytes + 1<<20
 	// maxWorkers caps the default number of compression goroutines.
 	maxWorkers = 4
 )
@@ -62,6 +63,12 @@ type frameJob struct {
 // compressFrame makes j.out, the frame of j.h and j.raw: the payload
 // compressed by c, behind the frame header.
 func compressFrame(c compressor, j *frameJob) {
+	// Room for the frame of an incompressible payload (zstd adds a frame
+	// header and 3 bytes per 128 KiB block), so that the encoder's
+	// appends do not grow it piece by piece.
+	if n := FrameHeaderSize + len(j.raw) + len(j.raw)>>12 + 64; cap(j.out) < n {
+		j.out = make([]byte, 0, n)
+	}
 	var zero [FrameHeaderSize]byte
 	j.out = append(j.out[:0], zero[:]...)
 	j.out = c.compress(j.out, j.raw)
@@ -126,16 +133,28 @@ func (p *pipeline) work() {
 	p.mu.Unlock()
 }
 
-// get returns an idle job (p.mu held).
-func (p *pipeline) get() *frameJob {
-	if n := len(p.free); n > 0 {
-		j := p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
-		p.kept -= cap(j.raw) + cap(j.out)
-		return j
+// get returns an idle job whose payload buffer holds n bytes: the
+// smallest such idle one, or one given a new buffer (p.mu held).
+func (p *pipeline) get(n int) *frameJob {
+	if len(p.free) == 0 {
+		return &frameJob{raw: make([]byte, 0, n)}
 	}
-	return &frameJob{}
+	best := len(p.free) - 1
+	for i, j := range p.free {
+		if c := cap(j.raw); c >= n && (cap(p.free[best].raw) < n || c < cap(p.free[best].raw)) {
+			best = i
+		}
+	}
+	j := p.free[best]
+	last := len(p.free) - 1
+	p.free[best] = p.free[last]
+	p.free[last] = nil
+	p.free = p.free[:last]
+	p.kept -= cap(j.raw) + cap(j.out)
+	if cap(j.raw) < n {
+		j.raw = make([]byte, 0, n)
+	}
+	return j
 }
 
 // put makes j idle, keeping its buffers while the kept total stays within
@@ -176,7 +195,12 @@ func (w *Writer) queue(h frameHeader, raw []byte, chunk bool) error {
 		p.mu.Unlock()
 		return w.err
 	}
-	j := p.get()
+	n := len(raw)
+	if chunk {
+		// The chunk goes on in the job's buffer: as large as this one.
+		n = min(cap(raw), maxQueuedPayload)
+	}
+	j := p.get(n)
 	j.h = h
 	if chunk {
 		j.raw, w.x.e.b = raw, j.raw[:0]

@@ -476,6 +476,7 @@ func BenchmarkWriterConcurrency(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/workers%d", s.name, workers), func(b *testing.B) {
 				var raw uint64
 				b.ReportAllocs()
+				cpu0 := cpuTime()
 				for i := 0; i < b.N; i++ {
 					w, err := NewWriter(io.Discard, testHeader(), WithConcurrency(workers))
 					if err != nil {
@@ -492,6 +493,7 @@ func BenchmarkWriterConcurrency(b *testing.B) {
 					raw = w.Stats().RawBytes
 				}
 				b.SetBytes(int64(raw))
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
