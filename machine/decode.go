@@ -445,7 +445,7 @@ type codePage struct {
 	idx    [PageSize]uint16 // 1 + index into insts, 0 not decoded
 	insts  []dinst
 	bidx   [PageSize]uint16 // 1 + index into blocks of the block starting there, 0 none
-	blocks []block
+	blocks []*block
 }
 
 func gpr(r x86asm.Reg) (a arg, ok bool) {

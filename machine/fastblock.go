@@ -40,7 +40,15 @@ const maxBlock = 64
 // through).
 type block struct {
 	insts []dinst
-	end   uint64 // the address after the last instruction
+	end   uint64    // the address after the last instruction
+	pc    uint64    // the address of the first instruction
+	cp    *codePage // the decoded code of the page it is in
+	// The blocks that ran after this one, last seen: link[0] where it
+	// fell through (to end), link[1] where it jumped. Run follows a link
+	// only to a block starting at the new RIP whose decoded code is still
+	// the page's (the CPU's current code page or its code cache entry for
+	// the page: an invalidation drops both), so a link is only a cache.
+	link [2]*block
 }
 
 // endsBlock reports whether in transfers control or exits: decoding past
@@ -231,7 +239,7 @@ func (c *CPU) block(rip uint64) (*block, bool) {
 	}
 	cp, pn := c.fetchCP, c.fetchPN
 	if bx := cp.bidx[rip&0xfff]; bx != 0 {
-		return &cp.blocks[bx-1], true
+		return cp.blocks[bx-1], true
 	}
 	var buf [maxBlock]dinst
 	buf[0] = *in
@@ -250,7 +258,8 @@ func (c *CPU) block(rip uint64) (*block, bool) {
 	copy(insts, buf[:n])
 	optimize(insts)
 	end := insts[n-1].pc + uint64(insts[n-1].len)
-	cp.blocks = append(cp.blocks, block{insts: insts, end: end})
+	b := &block{insts: insts, end: end, pc: rip, cp: cp}
+	cp.blocks = append(cp.blocks, b)
 	cp.bidx[rip&0xfff] = uint16(len(cp.blocks))
-	return &cp.blocks[len(cp.blocks)-1], true
+	return b, true
 }

@@ -39,25 +39,50 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			ex = Exit{Reason: ExitUD}
 		}
 	}()
+	var cur *block // the cached block run last, or nil
 	for budget > 0 {
 		rip := c.RIP
 		var insts []dinst
 		var end uint64
-		if pn := rip >> 12; !slow && pn != c.fetchPN && c.codeCache != nil && c.bps == nil {
-			// Another decoded page, maybe one met before.
-			if e := &c.codeCache[pn%codeCacheSize]; e.pn == pn {
-				c.fetchPN, c.fetchCP = pn, e.cp
+		var b *block
+		j := 0 // the link of cur to follow and set
+		if cur != nil && !slow {
+			// Where the block run last went before (fetchPN is never a
+			// page with software breakpoints; another page is only taken
+			// from the code cache without them, as below).
+			if rip != cur.end {
+				j = 1
+			}
+			if l := cur.link[j]; l != nil && l.pc == rip {
+				if pn := rip >> 12; pn == c.fetchPN {
+					if l.cp == c.fetchCP {
+						b = l
+					}
+				} else if e := &c.codeCache[pn%codeCacheSize]; c.bps == nil && e.pn == pn && e.cp == l.cp {
+					c.fetchPN, c.fetchCP = pn, e.cp
+					b = l
+				}
 			}
 		}
-		if !slow && rip>>12 == c.fetchPN {
-			if bx := c.fetchCP.bidx[rip&0xfff]; bx != 0 {
-				b := &c.fetchCP.blocks[bx-1]
-				insts, end = b.insts, b.end
+		if b == nil {
+			if pn := rip >> 12; !slow && pn != c.fetchPN && c.codeCache != nil && c.bps == nil {
+				// Another decoded page, maybe one met before.
+				if e := &c.codeCache[pn%codeCacheSize]; e.pn == pn {
+					c.fetchPN, c.fetchCP = pn, e.cp
+				}
+			}
+			if !slow && rip>>12 == c.fetchPN {
+				if bx := c.fetchCP.bidx[rip&0xfff]; bx != 0 {
+					b = c.fetchCP.blocks[bx-1]
+					if cur != nil {
+						cur.link[j] = b
+					}
+				}
 			}
 		}
 		one := slow
 		bpPage := false
-		if insts == nil {
+		if b == nil {
 			if c.bps != nil {
 				var hit bool
 				if hit, bpPage = c.checkBreak(rip); hit {
@@ -65,16 +90,23 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 			}
 			if !slow && !bpPage {
-				b, ok := c.block(rip)
-				if !ok {
+				var ok bool
+				if b, ok = c.block(rip); !ok {
 					return c.pend
 				}
-				insts, end = b.insts, b.end
 			} else {
 				one = true
 			}
 		}
+		cur = nil
+		if b != nil {
+			insts, end = b.insts, b.end
+			if b != &c.tmpBlk { // an instruction straddling pages: not cached
+				cur = b
+			}
+		}
 		if one || uint64(len(insts)) > budget {
+			cur = nil
 			// One plain instruction.
 			var in *dinst
 			if rip>>12 == c.fetchPN {
