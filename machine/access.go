@@ -177,6 +177,24 @@ func (c *CPU) wr4(addr, v uint64) bool {
 	return true
 }
 
+// rd1 and wr1 are the same for a byte (movzx, mov r8/m8 in byte loops).
+func (c *CPU) rd1(addr uint64) (uint64, bool) {
+	e := &c.rtlb[(addr>>12)&c.tlbMask]
+	if e.pn != addr>>12 {
+		return 0, false
+	}
+	return uint64(e.buf.b[addr&0xfff]), true
+}
+
+func (c *CPU) wr1(addr, v uint64) bool {
+	e := &c.wtlb[(addr>>12)&c.tlbMask]
+	if e.pn != addr>>12 {
+		return false
+	}
+	e.buf.b[addr&0xfff] = byte(v)
+	return true
+}
+
 // aluMem executes kAluMR or kAluMI (or their fused kinds) if its memory operand hits in the read
 // TLB and, unless the operation only reads it (cmp, test), in the write
 // TLB, reporting whether it did: then it cannot fault, and it wrote no

@@ -3,6 +3,8 @@ package machine
 import (
 	"math/rand"
 	"testing"
+
+	"golang.org/x/arch/x86/x86asm"
 )
 
 // fastForm is an instruction (hex) and the fast kind it must decode to.
@@ -85,7 +87,15 @@ func matchGeneral(t *testing.T, forms []fastForm, seed int64, iters int, setup f
 			ex := a.Run(1)
 			in, _ := b.fetch(testCode)
 			next := testCode + uint64(in.len)
-			st := b.exec(in, next)
+			var st int
+			switch x86asm.Op(in.op) { // as Run's general path
+			case x86asm.MOV:
+				st = b.opMov(in, next)
+			case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
+				st = b.opAlu(in, next)
+			default:
+				st = b.exec(in, next)
+			}
 			if st == stFault {
 				faults++
 				if ex != b.pend || a.RIP != testCode || a.Icount != 0 {
@@ -116,7 +126,8 @@ func matchGeneral(t *testing.T, forms []fastForm, seed int64, iters int, setup f
 // TestIntFastMatchesGeneral compares the integer fast kinds of
 // fastint.go and run.go (not, neg, bsf/bsr/tzcnt/lzcnt/popcnt, bt/bts/
 // btr/btc, cdqe/cqo/cdq/cwde, 8- and 16-bit shifts by an immediate,
-// cmovcc from memory, prefetch and pause) with the general executor.
+// cmovcc from memory, prefetch and pause; the byte and word loads and
+// stores of kMovzxRM, kMovRMs and kMovMRs) with the general executor.
 func TestIntFastMatchesGeneral(t *testing.T) {
 	forms := []fastForm{
 		{"48f7d0", kNotR}, {"f7d0", kNotR}, {"49f7d7", kNotR},
@@ -137,6 +148,9 @@ func TestIntFastMatchesGeneral(t *testing.T) {
 		{"480f4403", kCmovRM}, {"0f4503", kCmovRM}, {"480f4c03", kCmovRM}, {"0f4703", kCmovRM},
 		{"480f4a03", kCmovRM}, {"0f4803", kCmovRM}, {"4c0f4f03", kCmovRM},
 		{"0f180b", kNop}, {"0f1803", kNop}, {"0f1813", kNop}, {"f390", kNop},
+		{"0fb603", kMovzxRM}, {"480fbe03", kMovzxRM}, {"0fb703", kMovzxRM}, {"0fbf4bff", kMovzxRM}, {"4c0fb64b01", kMovzxRM},
+		{"8a03", kMovRMs}, {"668b03", kMovRMs}, {"408a33", kMovRMs}, {"448a4b07", kMovRMs},
+		{"8803", kMovMRs}, {"668903", kMovMRs}, {"40887301", kMovMRs}, {"44880b", kMovMRs},
 	}
 	matchGeneral(t, forms, 5, 300, nil)
 }

@@ -569,19 +569,30 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 			case kMovRMs:
 				d := in.args[0]
-				v, ok := c.rd(c.eaFast(in), d.size)
+				a := c.eaFast(in)
+				var v uint64
+				ok := false
+				if d.size == 1 {
+					v, ok = c.rd1(a)
+				}
 				if !ok {
-					return c.fault(in, i)
+					if v, ok = c.rd(a, d.size); !ok {
+						return c.fault(in, i)
+					}
 				}
 				m := sizeMask[d.size]
 				c.Regs[d.reg&15] = c.Regs[d.reg&15]&^m | v&m
 			case kMovMRs:
-				if !c.wr(c.eaFast(in), in.args[0].size, c.Regs[in.args[1].reg&15]) {
-					return c.fault(in, i)
-				}
-				if c.fetchPN != pn {
-					done, nrip = i+1, in.pc+uint64(in.len)
-					break run
+				a := c.eaFast(in)
+				v := c.Regs[in.args[1].reg&15]
+				if in.args[0].size != 1 || !c.wr1(a, v) {
+					if !c.wr(a, in.args[0].size, v) {
+						return c.fault(in, i)
+					}
+					if c.fetchPN != pn {
+						done, nrip = i+1, in.pc+uint64(in.len)
+						break run
+					}
 				}
 			case kAluRM:
 				d := in.args[0]
@@ -619,9 +630,16 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.setReg(d.reg, d.size, r)
 				c.fsh, c.fa, c.fb, c.fr, c.fcf = 64-8*d.size, a, 1, r, cf
 			case kMovzxRM:
-				v, ok := c.rd(c.eaFast(in), in.args[1].size)
+				a := c.eaFast(in)
+				var v uint64
+				ok := false
+				if in.args[1].size == 1 {
+					v, ok = c.rd1(a)
+				}
 				if !ok {
-					return c.fault(in, i)
+					if v, ok = c.rd(a, in.args[1].size); !ok {
+						return c.fault(in, i)
+					}
 				}
 				if in.sub != 0 {
 					v = sext(v, in.args[1].size)
