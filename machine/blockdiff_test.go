@@ -145,7 +145,8 @@ func TestBlockVsStepPrograms(t *testing.T) {
 // blockGen writes random straight-line integer code with forward jumps:
 // ALU, shifts, multiplies, moves, loads and stores through RBX, flag
 // readers (jcc, setcc, cmovcc, adc, pushf) in every size the fast path
-// specializes, and now and then a faulting load.
+// specializes, pushes and pops in pairs, and now and then a faulting
+// load.
 type blockGen struct {
 	rng   *rand.Rand
 	code  []byte
@@ -286,6 +287,15 @@ func (g *blockGen) inst() {
 	case k < 85: // pushfq; pop r: the flags themselves
 		g.emit(0x9c)
 		g.emit(append(rex(4, 0, d), 0x58+d&7)...)
+	case k < 87: // push r; push r; pop r; pop r (kPush2, kPop2), push rbx and rsp too
+		regs := []uint8{d, RBX, s, g.reg()}
+		if g.rng.Intn(4) == 0 {
+			regs[g.rng.Intn(2)] = RSP // push rsp: not paired
+		}
+		g.emit(append(rex(4, 0, regs[0]), 0x50+regs[0]&7)...)
+		g.emit(append(rex(4, 0, regs[1]), 0x50+regs[1]&7)...)
+		g.emit(append(rex(4, 0, regs[2]), 0x58+regs[2]&7)...)
+		g.emit(append(rex(4, 0, regs[3]), 0x58+regs[3]&7)...)
 	case k < 86: // a load from an unmapped page through RBX+0x10000*n: faults
 		if g.rng.Intn(8) == 0 {
 			g.emit(0x48, 0x8b, 0x83, 0x00, 0x00, 0x10, 0x00) // mov rax, [rbx+0x100000]
@@ -428,7 +438,11 @@ func TestBlockVsStepRandom(t *testing.T) {
 			for i := range c.Regs {
 				c.Regs[i] = r.Uint64() >> uint(r.Intn(64))
 			}
-			c.Regs[RSP] = testStack
+			c.Regs[RSP] = testStack - 0x100
+			if seed%3 == 1 {
+				// Pushed and popped pairs straddle a page boundary.
+				c.Regs[RSP] = testStack - 0x1000 + 8
+			}
 			c.Regs[RBX] = testData + 0x100
 			c.SetFlags(r.Uint64() &^ FlagTF)
 			return c

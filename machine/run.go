@@ -534,7 +534,11 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.Regs[RSP] += 8
 				nrip = t
 
-			case kPushR:
+			case kPushR, kPush2:
+				if in.kind == kPush2 && c.push2(in, &insts[i+1]) {
+					i++
+					break
+				}
 				sp := c.Regs[RSP] - 8
 				v := c.Regs[in.args[0].reg&15]
 				if !c.wr8(sp, v) {
@@ -548,7 +552,11 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					}
 				}
 				c.Regs[RSP] = sp
-			case kPopR:
+			case kPopR, kPop2:
+				if in.kind == kPop2 && c.pop2(in, &insts[i+1]) {
+					i++
+					break
+				}
 				v, ok := c.rd8(c.Regs[RSP])
 				if !ok {
 					if v, ok = c.rd(c.Regs[RSP], 8); !ok {
