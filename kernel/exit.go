@@ -183,6 +183,7 @@ func removeProc(list []*Process, p *Process) []*Process {
 // zombie whose real parent is someone else goes back to that parent, which
 // will reap it itself.
 func (k *Kernel) reap(parent, p *Process) {
+	p.sclog = nil // the debugger's to fetch until now (PT_PTREC_GETSYSLOG)
 	if p.oppid != 0 && p.oppid != parent.Pid {
 		rp := k.realParent(p)
 		p.oppid = 0

@@ -156,6 +156,9 @@ func (k *Kernel) ptrace(c PtraceCaller, r *PtraceRequest, td2p **Thread) (res Pt
 		p = curp
 	} else if r.Pid <= abi.PID_MAX {
 		if p = k.pfind(r.Pid); p == nil {
+			if req == PT_PTREC_GETSYSLOG {
+				return k.zombieSyslog(c, r) // the log outlives its process (syslog.go)
+			}
 			return res, abi.ESRCH
 		}
 	} else {

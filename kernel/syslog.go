@@ -26,9 +26,25 @@ const (
 	// process has changed at least that many pages since the last
 	// PT_PTREC_GETDELTA, which bounds what the memory delta holds.
 	PT_PTREC_SYSLOG = abi.PT_PTREC_SYSLOG
-	// PT_PTREC_GETSYSLOG returns (in Out) the records logged since the
-	// previous PT_PTREC_GETSYSLOG, SyscallRecordSize bytes each in the order
-	// the syscalls completed, and their number; the log is emptied.
+	// PT_PTREC_GETSYSLOG fetches the oldest records of the log,
+	// SyscallRecordSize bytes each in the order the syscalls completed,
+	// removes them from the log and returns their number. data is a
+	// capacity in records: at most data are fetched, the others stay for
+	// the next request. As with PT_GETLWPLIST, a tracer with tracer memory
+	// (Mem: every guest debugger) gives a buffer of data > 0 records at
+	// addr: data <= 0 is EINVAL, and a buffer that faults is EFAULT with
+	// nothing removed from the log. A debugger outside the machine without
+	// tracer memory (ptrec's recorder and replay) gets the records in Out
+	// (Buf's storage when it has room); addr is ignored, data 0 means no
+	// limit and data < 0 is EINVAL.
+	//
+	// The log outlives its process (a ptrec extension): a traced process
+	// that ends without a stop after its last syscalls (SIGKILL, or threads
+	// that ran on after the stop of another) keeps its log as a zombie, and
+	// its debugger fetches it with this request, by pid, until it reaps the
+	// zombie (wait with WNOWAIT, PT_PTREC_GETSYSLOG, then wait). On a
+	// zombie this request is the only one that works; any other, or this
+	// one from a process that is not the zombie's debugger, is ESRCH.
 	PT_PTREC_GETSYSLOG = abi.PT_PTREC_GETSYSLOG
 )
 
@@ -179,27 +195,70 @@ func (k *Kernel) syslogPtrace(p *Process, r *PtraceRequest) (PtraceResult, error
 		p.sclog.batch, p.sclog.pages = int(r.Data), int(r.Addr)
 		return PtraceResult{}, nil
 	case PT_PTREC_GETSYSLOG:
-		l := p.sclog
-		if l == nil {
-			return PtraceResult{Out: r.Buf[:0]}, nil
+		return k.getSyslog(p, r)
+	}
+	return PtraceResult{}, abi.EINVAL
+}
+
+// getSyslog is PT_PTREC_GETSYSLOG on p, live or zombie.
+func (k *Kernel) getSyslog(p *Process, r *PtraceRequest) (PtraceResult, error) {
+	if r.Data < 0 || (r.Mem != nil && r.Data == 0) {
+		return PtraceResult{}, abi.EINVAL
+	}
+	l := p.sclog
+	n := 0
+	if l != nil {
+		n = len(l.recs)
+	}
+	if r.Data > 0 && int64(n) > r.Data {
+		n = int(r.Data)
+	}
+	var out []byte
+	if r.Mem != nil {
+		// Copied out to the tracer's buffer; only what it took leaves
+		// the log.
+		if n > 0 {
+			out = make([]byte, n*SyscallRecordSize)
+			for i := range n {
+				l.recs[i].Marshal(out[i*SyscallRecordSize:])
+			}
+			if err := r.Mem.WriteAt(r.Addr, out); err != nil {
+				return PtraceResult{}, abi.EFAULT
+			}
 		}
-		n := len(l.recs)
-		out := r.Buf[:0]
+		out = nil
+	} else {
+		out = r.Buf[:0]
 		if cap(out) < n*SyscallRecordSize {
 			out = make([]byte, 0, n*SyscallRecordSize)
 		}
 		out = out[:n*SyscallRecordSize]
-		for i := range l.recs {
+		for i := range n {
 			l.recs[i].Marshal(out[i*SyscallRecordSize:])
 		}
-		l.recs = l.recs[:0]
+	}
+	if l == nil {
+		return PtraceResult{Out: out}, nil
+	}
+	l.recs = l.recs[:copy(l.recs, l.recs[n:])]
+	if len(l.recs) == 0 {
 		if cap(l.recs) > 2*(min(l.batch, PtrecMaxSyslogBatch)+64) {
 			l.recs = nil // a burst grew it past the batch: do not keep the memory
 		}
-		if l.batch > PtrecMaxSyslogBatch {
-			p.sclog = nil // logging was stopped: the last records are out
+		if l.batch > PtrecMaxSyslogBatch || p.zombie {
+			p.sclog = nil // logging was stopped, or the process is gone: the last records are out
 		}
-		return PtraceResult{Out: out, Ret: int64(n)}, nil
 	}
-	return PtraceResult{}, abi.EINVAL
+	return PtraceResult{Out: out, Ret: int64(n)}, nil
+}
+
+// zombieSyslog is PT_PTREC_GETSYSLOG on pid when no live process has it:
+// the log of a zombie, for the debugger that traced it and has not reaped
+// it yet.
+func (k *Kernel) zombieSyslog(c PtraceCaller, r *PtraceRequest) (PtraceResult, error) {
+	p := k.pidMap[r.Pid]
+	if p == nil || !p.zombie || p.reaped || p.flag&P_TRACED == 0 || p.pptr != c.P {
+		return PtraceResult{}, abi.ESRCH
+	}
+	return k.getSyslog(p, r)
 }

@@ -476,7 +476,9 @@ func (s *Session) loop() (Result, error) {
 				return res, err
 			}
 		}
-		w, err := s.k.Wait4(s.tracer, -1, abi.WALL)
+		// WNOWAIT: an exited process stays a zombie until its syscall
+		// log is fetched (s.reap).
+		w, err := s.k.Wait4(s.tracer, -1, abi.WALL|abi.WNOWAIT)
 		if errors.Is(err, abi.ECHILD) {
 			break
 		}
@@ -495,6 +497,9 @@ func (s *Session) loop() (Result, error) {
 		*stop = format.Stop{Status: w.Status}
 		ev := &s.stopEv
 		*ev = format.Event{Kind: format.KindStop, Pid: w.Pid, Stop: stop}
+		if err := s.reap(w); err != nil {
+			return res, err
+		}
 		if !st.Stopped() {
 			ev.Icount = s.k.Icount()
 			if err := s.Write(ev); err != nil {
@@ -574,6 +579,27 @@ func (s *Session) loop() (Result, error) {
 	}
 	res.Events = s.events
 	return res, s.host.err
+}
+
+// reap consumes what a WNOWAIT wait reported: a stop is waited for (the
+// requests at a stop need it), and an exited process, before it is reaped,
+// gives the syscalls it logged since its last stop (a process killed by
+// SIGKILL never stops; threads may run on after another's last stop):
+// PT_PTREC_GETSYSLOG on the zombie, a ptrec extension (kernel/syslog.go).
+func (s *Session) reap(w kernel.WaitResult) error {
+	if !abi.WaitStatus(w.Status).Stopped() && s.syslog > 0 && !s.opts.Untraced {
+		if err := s.syscalls(w.Pid); err != nil {
+			return err
+		}
+	}
+	w2, err := s.k.Wait4(s.tracer, w.Pid, abi.WALL|abi.WNOHANG)
+	if err == nil && w2 != w {
+		err = fmt.Errorf("reported %+v, then %+v", w, w2)
+	}
+	if err != nil {
+		return fmt.Errorf("record: wait4 %d: %w", w.Pid, err)
+	}
+	return nil
 }
 
 // delta asks for (the next piece of) the memory delta of pid.
