@@ -65,8 +65,10 @@ type frameJob struct {
 func compressFrame(c compressor, j *frameJob) {
 	// Room for the frame of an incompressible payload (zstd adds a frame
 	// header and 3 bytes per 128 KiB block), so that the encoder's
-	// appends do not grow it piece by piece.
-	if n := FrameHeaderSize + len(j.raw) + len(j.raw)>>12 + 64; cap(j.out) < n {
+	// appends do not grow it piece by piece; not for a payload too large
+	// to queue, whose frame (a large memory delta: compressible) grows
+	// as needed.
+	if n := FrameHeaderSize + len(j.raw) + len(j.raw)>>12 + 64; cap(j.out) < n && len(j.raw) <= maxQueuedPayload {
 		j.out = make([]byte, 0, n)
 	}
 	var zero [FrameHeaderSize]byte
