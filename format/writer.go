@@ -31,11 +31,12 @@ func WithCompression(on bool) WriterOption {
 // the Writer is synchronous whatever this says.
 //
 // The file is the same byte for byte either way. A concurrent Writer holds
-// a bounded amount of work in flight (8 MiB of payloads, 16 frames; a blob
-// over 4 MiB is compressed on the caller's goroutine when the earlier frames
-// are out), and writes it to the underlying writer from inside its own
-// methods only, so the underlying writer lags behind the events by at most
-// that much until the next Flush or Close.
+// a bounded amount of work in flight (4 MiB of payloads, 16 frames; a blob
+// over 2 MiB is compressed on the caller's goroutine once the earlier
+// frames are out) and writes to the underlying writer only from inside its
+// own methods, so the file lags behind the events by at most that much
+// until the next Flush or Close: a caller that checks the file's size
+// against a limit wants a synchronous Writer.
 func WithConcurrency(workers int) WriterOption {
 	return func(c *writerConfig) { c.workers = max(workers, 0) }
 }
