@@ -2,6 +2,9 @@ package kernel
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"ptrec/kernel/abi"
@@ -168,5 +171,181 @@ func TestSyscallLogRequests(t *testing.T) {
 	}
 	if child.sclog != nil {
 		t.Error("the log survived PT_DETACH")
+	}
+}
+
+// loggedThenKilled traces the test guest with a log of batch n, runs it to
+// its batch stop (n records logged) and kills it there without a fetch, as
+// the recorder's KillAll kills: the zombie holds the n records.
+func loggedThenKilled(t *testing.T, n int) (*Kernel, *Process, *Process) {
+	t.Helper()
+	k, tracer, child := stoppedTraced(t)
+	for _, r := range []PtraceRequest{{Op: PT_PTREC_SYSLOG, Data: int64(n)}, {Op: abi.PT_CONTINUE, Addr: 1}} {
+		r.Pid = child.Pid
+		if _, err := k.Ptrace(PtraceCaller{P: tracer}, &r); err != nil {
+			t.Fatalf("%s: %v", abi.PtraceRequestName(r.Op), err)
+		}
+	}
+	w, err := k.Wait4(tracer, child.Pid, 0)
+	if err != nil || !abi.WaitStatus(w.Status).Stopped() || child.sclog.n() != n {
+		t.Fatalf("wait4 = %+v, %v with %d records logged; want the batch stop after %d", w, err, child.sclog.n(), n)
+	}
+	k.Kill(child)
+	return k, tracer, child
+}
+
+// TestSyscallLogOfZombie checks that a traced process killed without a stop
+// keeps its log as a zombie, that only its debugger fetches it, with only
+// PT_PTREC_GETSYSLOG and only until it reaps the zombie.
+func TestSyscallLogOfZombie(t *testing.T) {
+	k, tracer, child := loggedThenKilled(t, 4)
+	other := k.NewTracerProcess("other")
+	call := func(caller *Process, op int, addr uint64, data int64) (PtraceResult, error) {
+		return k.Ptrace(PtraceCaller{P: caller}, &PtraceRequest{Op: op, Pid: child.Pid, Addr: addr, Data: data})
+	}
+	w, err := k.Wait4(tracer, -1, abi.WALL|abi.WNOWAIT)
+	if err != nil || w.Pid != child.Pid || !abi.WaitStatus(w.Status).Signaled() {
+		t.Fatalf("wait4 WNOWAIT = %+v, %v; want the killed child", w, err)
+	}
+	if _, err := call(other, PT_PTREC_GETSYSLOG, 0, 0); !errors.Is(err, abi.ESRCH) {
+		t.Errorf("GETSYSLOG of the zombie by another process = %v, want ESRCH", err)
+	}
+	for _, op := range []int{PT_PTREC_SYSLOG, abi.PT_GETNUMLWPS, PT_PTREC_GETDELTA} {
+		if _, err := call(tracer, op, 0, 1); !errors.Is(err, abi.ESRCH) {
+			t.Errorf("%s on the zombie = %v, want ESRCH", abi.PtraceRequestName(op), err)
+		}
+	}
+	res, err := call(tracer, PT_PTREC_GETSYSLOG, 0, 3)
+	if err != nil || res.Ret != 3 || len(res.Out) != 3*SyscallRecordSize {
+		t.Fatalf("GETSYSLOG of the zombie, capacity 3 = (%d, %d bytes, %v), want 3 records", res.Ret, len(res.Out), err)
+	}
+	res, err = call(tracer, PT_PTREC_GETSYSLOG, 0, 0)
+	if err != nil || res.Ret != 1 || len(res.Out) != SyscallRecordSize {
+		t.Fatalf("GETSYSLOG of the rest = (%d, %d bytes, %v), want 1 record", res.Ret, len(res.Out), err)
+	}
+	if child.sclog != nil {
+		t.Error("the zombie keeps an empty log")
+	}
+	if res, err = call(tracer, PT_PTREC_GETSYSLOG, 0, 0); err != nil || res.Ret != 0 {
+		t.Errorf("GETSYSLOG of the emptied zombie = (%d, %v), want 0 records", res.Ret, err)
+	}
+	if w2, err := k.Wait4(tracer, child.Pid, abi.WALL|abi.WNOHANG); err != nil || w2 != w {
+		t.Fatalf("the reaping wait4 = %+v, %v; want %+v", w2, err, w)
+	}
+	if _, err := call(tracer, PT_PTREC_GETSYSLOG, 0, 0); !errors.Is(err, abi.ESRCH) {
+		t.Errorf("GETSYSLOG after the reap = %v, want ESRCH", err)
+	}
+
+	// Reaped without a fetch, the log goes with the zombie.
+	k, tracer, child = loggedThenKilled(t, 2)
+	if _, err := k.Wait4(tracer, child.Pid, abi.WALL); err != nil {
+		t.Fatal(err)
+	}
+	if child.sclog != nil {
+		t.Error("a reaped zombie keeps its log")
+	}
+}
+
+// TestSyscallLogFetchBounds checks PT_PTREC_GETSYSLOG's capacity (data) for
+// a tracer with tracer memory, where the records go to addr (as a guest
+// debugger's), and for one without, where they are the output.
+func TestSyscallLogFetchBounds(t *testing.T) {
+	const rs = SyscallRecordSize
+	cases := []struct {
+		name    string
+		mem     int // tracer memory of mem bytes (-1: none)
+		addr    uint64
+		data    int64
+		errno   abi.Errno
+		ret     int64
+		written int // bytes written at addr (records)
+		left    int // records left in the log
+	}{
+		{"mem capacity 0", 10 * rs, 0, 0, abi.EINVAL, 0, 0, 5},
+		{"mem capacity -1", 10 * rs, 0, -1, abi.EINVAL, 0, 0, 5},
+		{"mem capacity 2", 10 * rs, rs, 2, 0, 2, 2 * rs, 3},
+		{"mem capacity 5", 10 * rs, 0, 5, 0, 5, 5 * rs, 0},
+		{"mem capacity 100", 10 * rs, 0, 100, 0, 5, 5 * rs, 0},
+		{"mem buffer past the end", 10 * rs, 8*rs + 1, 2, abi.EFAULT, 0, 0, 5},
+		{"mem buffer at a huge address", 10 * rs, ^uint64(0) - 10, 1, abi.EFAULT, 0, 0, 5},
+		{"out capacity -1", -1, 0, -1, abi.EINVAL, 0, 0, 5},
+		{"out capacity 0 (all)", -1, 0, 0, 0, 5, 0, 0},
+		{"out capacity 3", -1, 0, 3, 0, 3, 0, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, tracer, child := loggedThenKilled(t, 5)
+			var want [5]SyscallRecord
+			copy(want[:], child.sclog.recs)
+			r := &PtraceRequest{Op: PT_PTREC_GETSYSLOG, Pid: child.Pid, Addr: tc.addr, Data: tc.data}
+			var mem BufferMem
+			if tc.mem >= 0 {
+				mem = make(BufferMem, tc.mem)
+				for i := range mem {
+					mem[i] = 0xa5
+				}
+				r.Mem = mem
+			}
+			res, err := k.Ptrace(PtraceCaller{P: tracer}, r)
+			if tc.errno != 0 {
+				if !errors.Is(err, tc.errno) {
+					t.Fatalf("err = %v, want %s", err, tc.errno.Name())
+				}
+			} else if err != nil || res.Ret != tc.ret {
+				t.Fatalf("= (%d, %v), want %d records", res.Ret, err, tc.ret)
+			}
+			left := 0
+			if child.sclog != nil {
+				left = child.sclog.n()
+			}
+			if left != tc.left {
+				t.Errorf("%d records left in the log, want %d", left, tc.left)
+			}
+			got := res.Out
+			if tc.mem >= 0 {
+				if len(res.Out) != 0 {
+					t.Errorf("%d bytes of output with tracer memory, want none", len(res.Out))
+				}
+				for i, b := range mem {
+					inside := uint64(i) >= tc.addr && uint64(i) < tc.addr+uint64(tc.written)
+					if !inside && b != 0xa5 {
+						t.Fatalf("byte %d of the tracer's buffer written, outside the %d records at %d", i, tc.ret, tc.addr)
+					}
+				}
+				if tc.written > 0 {
+					got = mem[tc.addr : tc.addr+uint64(tc.written)]
+				}
+			} else if tc.errno == 0 && len(got) != int(tc.ret)*rs {
+				t.Errorf("%d bytes of output for %d records", len(got), tc.ret)
+			}
+			i := 0
+			DecodeSyscallLog(got, func(r *SyscallRecord) {
+				if *r != want[i] {
+					t.Errorf("record %d = %+v, want %+v", i, *r, want[i])
+				}
+				i++
+			})
+			if tc.left > 0 && tc.errno == 0 && child.sclog.recs[0] != want[tc.ret] {
+				t.Errorf("the log goes on with %+v, want record %d", child.sclog.recs[0], tc.ret)
+			}
+		})
+	}
+}
+
+// TestSyscallLogGuestDebugger runs syslogtail's guest debugger: it checks
+// PT_PTREC_GETSYSLOG's EINVAL and EFAULT cases and capacity through
+// syscall 101, and fetches the log of its SIGKILLed tracee from the zombie
+// (testdata/c/syslogtail.c).
+func TestSyscallLogGuestDebugger(t *testing.T) {
+	prog, err := filepath.Abs("../testdata/bin/syslogtail.musl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(prog); err != nil {
+		t.Skipf("no guest: %v", err)
+	}
+	st, out, errs := runGuest(t, prog, "debugger")
+	if st != 0 || !strings.Contains(out, "ok debugger") {
+		t.Errorf("syslogtail debugger: status %#x, stdout %q, stderr %q", st, out, errs)
 	}
 }
