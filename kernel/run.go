@@ -83,7 +83,11 @@ func (k *Kernel) handleExit(t *Thread, e machine.Exit) {
 	case machine.ExitDE:
 		k.trapSignal(t, abi.SIGFPE, abi.FPE_INTDIV, c.RIP, 0)
 	case machine.ExitFPE:
-		k.trapSignal(t, abi.SIGFPE, abi.FPE_FLTINV, c.RIP, 16)
+		vector := e.Vector
+		if vector != machine.VectorXM {
+			vector = machine.VectorMF
+		}
+		k.trapSignal(t, abi.SIGFPE, fpeCode(c, vector), c.RIP, int32(vector))
 	case machine.ExitRdtsc:
 		// The TSC is an input: nanoseconds of the host's monotonic clock.
 		c.CompleteRdtsc(uint64(k.clock(abi.CLOCK_MONOTONIC)), 0)

@@ -586,3 +586,31 @@ func restoreFpstate(t *Thread, addr uint64, xsave bool) error {
 	}
 	return nil
 }
+
+// fpeCode is the si_code of the SIGFPE for a floating-point exception, as
+// Linux derives it (fpu__exception_code) from the unmasked exception
+// flags: the x87 status word against its control word (#MF), or MXCSR's
+// flags against its masks (#XM); invalid operation first, then divide by
+// zero, overflow, underflow or denormal, inexact.
+func fpeCode(c *machine.CPU, vector int) int32 {
+	fcw, fsw, mxcsr := c.FPStatus()
+	err := uint32(fsw) &^ uint32(fcw)
+	if vector == machine.VectorXM {
+		err = mxcsr &^ (mxcsr >> 7)
+	}
+	switch {
+	case err&0x01 != 0:
+		return abi.FPE_FLTINV
+	case err&0x04 != 0:
+		return abi.FPE_FLTDIV
+	case err&0x08 != 0:
+		return abi.FPE_FLTOVF
+	case err&0x12 != 0:
+		return abi.FPE_FLTUND
+	case err&0x20 != 0:
+		return abi.FPE_FLTRES
+	}
+	// Linux would take no flag as a spurious trap and return to the
+	// instruction; the machine reports ExitFPE only with a flag set.
+	return abi.FPE_FLTINV
+}

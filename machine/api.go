@@ -76,7 +76,14 @@ type Exit struct {
 	Reg    int    // destination register of rdrand/rdseed (ExitRdrand)
 	Size   int    // operand size in bytes of rdrand/rdseed (ExitRdrand)
 	Rdtscp bool   // the instruction was rdtscp (ExitRdtsc)
+	Vector int    // exception vector of ExitFPE: VectorMF (x87) or VectorXM (SIMD)
 }
+
+// Exception vectors of ExitFPE.
+const (
+	VectorMF = 16 // x87 floating-point error
+	VectorXM = 19 // SIMD floating-point exception
+)
 
 // General-purpose register indices into CPU.Regs, in x86 encoding order.
 const (

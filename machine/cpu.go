@@ -414,6 +414,11 @@ func (c *CPU) fswFull() uint16 {
 	return c.fsw&^0x3800 | uint16(c.ftop&7)<<11
 }
 
+// FPStatus returns the x87 control word, the x87 status word (without
+// TOP) and MXCSR: what a kernel reads to tell which floating-point
+// exception an ExitFPE was.
+func (c *CPU) FPStatus() (fcw, fsw uint16, mxcsr uint32) { return c.fcw, c.fsw, c.mxcsr }
+
 // FXSave writes the legacy FXSAVE64 image of the x87 and SSE state.
 func (c *CPU) FXSave(b *[512]byte) {
 	*b = [512]byte{}

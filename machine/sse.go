@@ -509,14 +509,31 @@ const (
 	mxPE = 1 << 5
 )
 
-// mxRaise records SIMD exception flags; an unmasked one is #XM (ExitFPE)
-// and the instruction has no effect.
+// mxTinyExact is not an MXCSR flag: an operation reports with it an exact
+// result that is tiny, which underflows only when UE is unmasked (SDM
+// 11.5.2.5: then regardless of inexactness).
+const mxTinyExact = 1 << 16
+
+// mxRaise records SIMD exception flags; an unmasked one is #XM (ExitFPE,
+// VectorXM) and the instruction has no effect but the flags: those of the
+// pre-computation exceptions (IE, DE, ZE) if one of them is unmasked (the
+// post-computation ones are not looked for then), else all of them.
 func (c *CPU) mxRaise(exc uint32) bool {
+	if exc&mxTinyExact != 0 {
+		exc &^= mxTinyExact
+		if c.mxcsr&(mxUE<<7) == 0 {
+			exc |= mxUE
+		}
+	}
 	if exc == 0 {
 		return true
 	}
-	if exc&^(c.mxcsr>>7)&0x3f != 0 {
-		c.pend = Exit{Reason: ExitFPE}
+	if unmasked := exc &^ (c.mxcsr >> 7) & 0x3f; unmasked != 0 {
+		if pre := uint32(mxIE | mxDE | mxZE); unmasked&pre != 0 {
+			exc &= pre
+		}
+		c.mxcsr |= exc
+		c.pend = Exit{Reason: ExitFPE, Vector: VectorXM}
 		return false
 	}
 	c.mxcsr |= exc

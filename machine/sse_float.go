@@ -229,6 +229,8 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 			if math.Abs(s) < 0x1p-1022 || math.Abs(s) == 0x1p-1022 && tinyAfterRounding(exactOp(k, x, y), 53, rc, -1022) {
 				exc |= mxUE
 			}
+		} else if s != 0 && math.Abs(s) < 0x1p-1022 {
+			exc |= mxTinyExact
 		}
 		return math.Float64bits(s), exc
 	}
@@ -252,6 +254,8 @@ func fop(k int, a, b uint64, dbl bool, rc uint32) (uint64, uint32) {
 		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(float64(f)) == 0x1p-126 && tinyAfterRounding(exactOp(k, x, y), 24, rc, -126) {
 			exc |= mxUE
 		}
+	} else if f != 0 && math.Abs(float64(f)) < 0x1p-126 {
+		exc |= mxTinyExact
 	}
 	return uint64(math.Float32bits(f)), exc
 }
@@ -632,6 +636,8 @@ func f64to32(b uint64, rc uint32) (uint32, uint32) {
 		if math.Abs(float64(f)) < 0x1p-126 || math.Abs(float64(f)) == 0x1p-126 && tinyAfterRounding(new(big.Float).SetFloat64(s), 24, rc, -126) {
 			exc |= mxUE
 		}
+	} else if f != 0 && math.Abs(float64(f)) < 0x1p-126 {
+		exc |= mxTinyExact
 	}
 	return math.Float32bits(f), exc
 }

@@ -7,9 +7,12 @@ import (
 )
 
 // x87 execution. Exceptions set the FSW flags; the masked response is
-// always delivered (an unmasked exception gives ExitFPE before the
-// instruction changes anything — deterministic, though hardware would
-// defer it to the next x87 instruction as #MF).
+// always delivered. An unmasked exception gives ExitFPE (VectorMF) at the
+// instruction, which changes nothing but FSW (its flags, ES and B). That
+// is the hardware's state for the pre-computation exceptions (IE, DE, ZE),
+// though the hardware reports #MF at the next waiting x87 instruction; for
+// PE, OE and UE the hardware also completes the instruction (a rounded or
+// exponent-biased result) first, which this model does not.
 
 const (
 	fC0 = 1 << 8
@@ -120,12 +123,16 @@ func (c *CPU) execX87(in *dinst, next uint64) int {
 	saveTop, saveTag, saveFSW := c.ftop, c.ftag, c.fsw
 	var saveRegs [8]f80
 	saveRegs = c.fpr
+	var exc uint16
+	// fail undoes the instruction and faults: the handler sees the state
+	// before it with the exception flags, ES and B set in FSW (as the host
+	// shows for the pre-computation exceptions IE, DE and ZE).
 	fail := func() int {
-		c.ftop, c.ftag, c.fsw, c.fpr = saveTop, saveTag, saveFSW, saveRegs
-		c.pend = Exit{Reason: ExitFPE}
+		c.ftop, c.ftag, c.fpr = saveTop, saveTag, saveRegs
+		c.fsw = saveFSW | exc&0x7f | 1<<7 | 1<<15
+		c.pend = Exit{Reason: ExitFPE, Vector: VectorMF}
 		return stFault
 	}
-	var exc uint16
 	control := false
 	argST := func(i int) int {
 		if i < int(in.narg) && in.args[i].kind == akST {
