@@ -344,3 +344,83 @@ func (h sameStatsHost) Call(c *kernel.HostCall) kernel.HostReply {
 	h.s.seen[key] = r
 	return r
 }
+
+// syscallsOf reads the syscall records of a trace, in trace order, with
+// the pid of the syscalls event each came in.
+func syscallsOf(t testing.TB, trace []byte) (recs []format.Syscall, pids []int32) {
+	t.Helper()
+	rd, err := format.NewReader(bytes.NewReader(trace), int64(len(trace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			return recs, pids
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == format.KindSyscalls {
+			for _, r := range ev.Syscalls.Records {
+				recs = append(recs, r)
+				pids = append(pids, ev.Pid)
+			}
+		}
+	}
+}
+
+// TestSyscallLogTail records guests whose last syscalls come after their
+// last stop or that are killed: the trace must hold every syscall they
+// completed, and replay.
+func TestSyscallLogTail(t *testing.T) {
+	const maxInsns = 1_000_000
+	cases := []struct {
+		name   string
+		o      record.Options
+		args   []string
+		status int32
+		writes int // writes of "line i\n" in the trace
+		// the last syscall record is at most this many instructions
+		// before the end of the run (0: not checked)
+		tailGap uint64
+	}{
+		// The guest loops on getppid (~5 instructions a syscall) and the
+		// limit kills it between two batch stops.
+		{"max-insns", record.Options{MaxInsns: maxInsns}, []string{"loop"}, int32(abi.SIGKILL), 0, 16},
+		{"max-insns, batch 65536", record.Options{MaxInsns: maxInsns, SyslogBatch: kernel.PtrecMaxSyslogBatch}, []string{"loop"}, int32(abi.SIGKILL), 0, 16},
+		{"self SIGKILL", record.Options{}, []string{"self", "7"}, int32(abi.SIGKILL), 7, 0},
+		{"parent SIGKILLs its child", record.Options{}, []string{"parent", "9"}, 0, 9, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := recordGuest(t, tc.o, "syslogtail.musl", tc.args...)
+			if rec.res.Status != tc.status {
+				t.Fatalf("status %#x, want %#x", rec.res.Status, tc.status)
+			}
+			recs, _ := syscallsOf(t, rec.trace)
+			writes := 0
+			for i, r := range recs {
+				if i > 0 && r.Icount < recs[i-1].Icount && r.Tid == recs[i-1].Tid {
+					t.Fatalf("record %d of tid %d at instruction %d, after one at %d", i, r.Tid, r.Icount, recs[i-1].Icount)
+				}
+				if r.Code == abi.SYS_WRITE && r.Args[0] == 1 && r.Ret == int64(r.Args[2]) {
+					writes++
+				}
+			}
+			if writes != tc.writes {
+				t.Errorf("%d writes to stdout in the trace, want %d", writes, tc.writes)
+			}
+			if tc.tailGap > 0 {
+				last := recs[len(recs)-1]
+				if rec.res.Icount != maxInsns || last.Icount+tc.tailGap < maxInsns {
+					t.Errorf("the run ended at instruction %d, the last syscall logged is at %d: want %d and at most %d before", rec.res.Icount, last.Icount, maxInsns, tc.tailGap)
+				}
+			}
+			out, res := replayTrace(t, rec.trace)
+			if res.Status != tc.status || out != rec.stdout {
+				t.Errorf("replay: status %#x, stdout %q; recorded %#x, %q", res.Status, out, tc.status, rec.stdout)
+			}
+		})
+	}
+}
