@@ -424,3 +424,59 @@ func TestSyscallLogTail(t *testing.T) {
 		})
 	}
 }
+
+// TestSyscallLogTailInterrupted interrupts the recording of three processes
+// looping on getppid: at the kill, the processes that were not the one just
+// resumed have logged syscalls since their last stop (a batch of 65536 is
+// more than a scheduling quantum of getppid calls), which the recorder
+// fetches from each zombie (a GETSYSLOG request before each exit's stop
+// event) before it reaps it.
+func TestSyscallLogTailInterrupted(t *testing.T) {
+	polls := 0
+	o := record.Options{SyslogBatch: kernel.PtrecMaxSyslogBatch, Interrupted: func() bool { polls++; return polls > 12 }}
+	rec := recordGuest(t, o, "syslogtail.musl", "loop", "3")
+	if rec.res.Reason != "interrupted" {
+		t.Fatalf("the run ended %q, want interrupted", rec.res.Reason)
+	}
+	rd, err := format.NewReader(bytes.NewReader(rec.trace), int64(len(rec.trace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	fetched := map[int32]int64{} // records fetched from each zombie
+	var last *format.Request     // the request before the event
+	exits, tail := 0, int64(0)
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case ev.Kind == format.KindRequest && ev.Request.Op == kernel.PtraceKillAll:
+			killed = true
+		case ev.Kind == format.KindStop && !abi.WaitStatus(ev.Stop.Status).Stopped():
+			exits++
+			if last == nil || last.Op != kernel.PT_PTREC_GETSYSLOG || last.Pid != ev.Pid || last.Errno != 0 {
+				t.Errorf("the exit of %d follows %+v, not its zombie's PT_PTREC_GETSYSLOG", ev.Pid, last)
+			} else if killed {
+				fetched[ev.Pid] = last.Result
+				tail += last.Result
+			}
+		}
+		if ev.Kind == format.KindRequest {
+			r := *ev.Request
+			last = &r
+		}
+	}
+	t.Logf("records fetched from the zombies after the kill: %v", fetched)
+	if !killed || exits != 3 || len(fetched) != 3 || tail == 0 {
+		t.Errorf("killed %v, %d exits, records fetched from the zombies %v: want the kill, 3 exits, and a tail", killed, exits, fetched)
+	}
+	_, res := replayTrace(t, rec.trace)
+	if res.Status != rec.res.Status {
+		t.Errorf("replay: status %#x, recorded %#x", res.Status, rec.res.Status)
+	}
+}

@@ -7,7 +7,8 @@
  *   syslogtail parent N    a child writes N lines, tells the parent through
  *                          a pipe and blocks in read; the parent SIGKILLs
  *                          it, reaps it and prints how it ended (exit 0)
- *   syslogtail loop        getppid() forever (for --max-insns)
+ *   syslogtail loop [P]    getppid() forever in P processes (default 1:
+ *                          P-1 forked children) (for --max-insns, interrupts)
  *   syslogtail debugger    a guest debugger checks PT_PTREC_GETSYSLOG's
  *                          bounds (EINVAL, EFAULT, a capacity in records)
  *                          and fetches the log of its SIGKILLed tracee
@@ -86,8 +87,11 @@ parent(int n)
 }
 
 static int
-loop(void)
+loop(int procs)
 {
+	for (int i = 1; i < procs; i++)
+		if (fork() == 0)
+			break;
 	for (;;)
 		getppid();
 	return 0;
@@ -194,7 +198,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "parent"))
 		return parent(argc >= 3 ? atoi(argv[2]) : 10);
 	if (argc >= 2 && !strcmp(argv[1], "loop"))
-		return loop();
+		return loop(argc >= 3 ? atoi(argv[2]) : 1);
 	if (argc >= 2 && !strcmp(argv[1], "debugger"))
 		return debugger();
 	fprintf(stderr, "usage: syslogtail self|parent|loop|debugger [N]\n");
