@@ -15,7 +15,10 @@ import (
 // So that nothing is lost and the log stays bounded, a thread of a logging
 // traced process stops at a syscall's entry, as if PT_TO_SCE had been asked,
 // when the log holds a whole batch of records or when the syscall is exit or
-// exit_group (whose record is appended at entry: they never return).
+// exit_group (whose record is appended at entry: they never return); and a
+// traced process that ends without a stop after its last syscalls (killed,
+// or its threads ran on after another's stop) keeps its log as a zombie,
+// for its debugger to fetch before it reaps it (docs/SYSLOG.md).
 // Everything here depends only on the guest's execution, so replay, which
 // repeats the debugger's requests, sees the same stops and the same log.
 const (
