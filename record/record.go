@@ -588,7 +588,8 @@ func (s *Session) loop() (Result, error) {
 // PT_PTREC_GETSYSLOG on the zombie, a ptrec extension (kernel/syslog.go).
 func (s *Session) reap(w kernel.WaitResult) error {
 	if !abi.WaitStatus(w.Status).Stopped() && s.syslog > 0 && !s.opts.Untraced {
-		if err := s.syscalls(w.Pid); err != nil {
+		// ESRCH (logged): a child we do not trace has no log for us.
+		if err := s.syscalls(w.Pid); err != nil && !errors.Is(err, abi.ESRCH) {
 			return err
 		}
 	}
