@@ -385,8 +385,14 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			}
 			got, err := r.k.Ptrace(kernel.PtraceCaller{P: r.tracer}, req)
 			errno, isErrno := err.(abi.Errno)
-			if err != nil && !isErrno && !errors.As(err, &errno) {
-				return 0, err
+			if err != nil && !isErrno {
+				// A wrapped errno; the variable errors.As fills escapes,
+				// so it is declared only here, not at every request.
+				var e abi.Errno
+				if !errors.As(err, &e) {
+					return 0, err
+				}
+				errno = e
 			}
 			out, ret := got.Out, got.Ret
 			if q.Op == kernel.PT_PTREC_GETDELTA {
