@@ -95,6 +95,10 @@ type HostFacts struct {
 	HostPid                                                  int32
 	Cwd                                                      string
 	Limits                                                   Limits // resource limits of the guest (limits.go)
+	// LegacyScheduler is set when replaying a trace recorded before the
+	// scheduler's fairness rules (no "scheduler" fact): threads resume in
+	// thread order after a stop and sched_yield does not end the slice.
+	LegacyScheduler bool
 }
 
 // Dirent is one directory entry in a HostReaddir reply.

@@ -1,10 +1,12 @@
 package kernel
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 
 	"ptrec/kernel/abi"
@@ -48,11 +50,18 @@ type Kernel struct {
 	sleepers []*Thread // threads with a wake deadline
 	quantum  uint64
 
-	pipeSeq        int64
-	pollWait       waitQueue // threads in poll, select and epoll_wait
-	yieldRequested bool
-	futexes        map[futexKey]*futexQueue
-	lockTable      *lockTable // flock, POSIX and OFD locks (sys_flock.go); nil until the first lock
+	pipeSeq  int64
+	pollWait waitQueue // threads in poll, select and epoll_wait
+	// slices counts the slices started on a freshly picked thread (a
+	// continuation after a replay stop is not one): Thread.lastSlice
+	// orders threads by when they last ran.
+	slices    uint64
+	resumeBuf []*Thread // resumeProcess's scratch list
+	// sliceYielded: the slice advance just returned from ended with
+	// sched_yield.
+	sliceYielded bool
+	futexes      map[futexKey]*futexQueue
+	lockTable    *lockTable // flock, POSIX and OFD locks (sys_flock.go); nil until the first lock
 
 	warned map[int]bool
 	fatal  error // an emulator error that ends the run
@@ -254,6 +263,8 @@ func (k *Kernel) RunUntil(done func() bool) error {
 				return ErrDeadlock
 			}
 			budget = k.quantum
+			k.slices++
+			t.lastSlice = k.slices
 		}
 		if k.rc.stopping(k) {
 			k.rc.cont, k.rc.contBudget = t, budget
@@ -298,7 +309,9 @@ func (k *Kernel) runSlice(t *Thread, budget uint64) {
 	k.running = t
 	left := k.advance(t, budget)
 	k.running = nil
-	if left > 0 && t.canRun() && k.rc.stopping(k) {
+	yielded := k.sliceYielded
+	k.sliceYielded = false
+	if left > 0 && !yielded && t.canRun() && k.rc.stopping(k) {
 		// A replay stop cut the slice short: resume it later (replaycontrol.go).
 		k.rc.cont, k.rc.contBudget = t, left
 		return
@@ -320,14 +333,33 @@ func (k *Kernel) wake(t *Thread) {
 	}
 }
 
-// resumeProcess puts every runnable thread of p back on the run queue, in
-// thread order (after a stop ends).
+// resumeProcess puts every runnable thread of p back on the run queue
+// after a stop ends: the threads that ran longest ago first (those that
+// never ran, in thread order, before all), so that a thread stopping more
+// often than once a quantum cannot keep its siblings from running. A trace
+// recorded before this rule (HostFacts.LegacyScheduler) replays with the
+// old one: thread order.
 func (k *Kernel) resumeProcess(p *Process) {
+	if k.cfg.Facts.LegacyScheduler {
+		for _, t := range p.threads {
+			if t.canRun() {
+				k.setRunnable(t)
+			}
+		}
+		return
+	}
+	runnable := k.resumeBuf[:0]
 	for _, t := range p.threads {
 		if t.canRun() {
-			k.setRunnable(t)
+			runnable = append(runnable, t)
 		}
 	}
+	slices.SortStableFunc(runnable, func(a, b *Thread) int { return cmp.Compare(a.lastSlice, b.lastSlice) })
+	for i, t := range runnable {
+		k.setRunnable(t)
+		runnable[i] = nil
+	}
+	k.resumeBuf = runnable[:0]
 }
 
 // fail records an emulator error that ends the run.

@@ -126,6 +126,9 @@ type Thread struct {
 	p   *Process
 	cpu *machine.CPU
 
+	lastSlice uint64 // Kernel.slices when the thread last started a slice (0: never)
+	yield     bool   // sched_yield asked to end the slice when the syscall returns
+
 	dbgflags  DbgFlag
 	xsig      int32   // td_xsig: signal exchanged with the debugger
 	dbgksi    Siginfo // td_dbgksi: siginfo shown by PT_LWPINFO

@@ -17,6 +17,13 @@ func (k *Kernel) advance(t *Thread, budget uint64) uint64 {
 				t.inSyscall = false
 				t.dbgflags &^= TDB_SCE | TDB_SCX | TDB_EXEC | TDB_FORK
 			}
+			if t.yield {
+				// sched_yield returned: the slice ends (runSlice
+				// requeues the thread behind the others).
+				t.yield = false
+				k.sliceYielded = true
+				return budget
+			}
 			if k.checkSignals(t) {
 				continue // stopped, exited, or a handler frame was pushed
 			}

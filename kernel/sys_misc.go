@@ -159,8 +159,11 @@ func sysClockNanosleep(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
 	return 0, k.sleepUntil(t, t.sleepDeadline)
 }
 
+// sysSchedYield ends the thread's slice when the syscall returns: it goes
+// to the back of the run queue (not when replaying a trace recorded before
+// sched_yield yielded, HostFacts.LegacyScheduler).
 func sysSchedYield(k *Kernel, t *Thread, a *SyscallArgs) (uint64, error) {
-	k.yieldRequested = true
+	t.yield = !k.cfg.Facts.LegacyScheduler
 	return 0, nil
 }
 
