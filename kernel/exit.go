@@ -197,7 +197,11 @@ func (k *Kernel) reap(parent, p *Process) {
 	}
 	p.reaped = true
 	parent.childNanos += p.cpuNanos() + p.childNanos
-	parent.children = removeProc(parent.children, p)
+	// Off the list of its parent: the waiter, or init if it was just
+	// handed back to init above (FreeBSD's LIST_REMOVE(p, p_sibling)).
+	if pp := p.pptr; pp != nil {
+		pp.children = removeProc(pp.children, p)
+	}
 	k.clearOrphan(p)
 	delete(k.pidMap, p.Pid)
 	for i, q := range k.procs {

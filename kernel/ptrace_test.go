@@ -175,3 +175,29 @@ func TestPtraceExecStopAndBreakpointWrite(t *testing.T) {
 		t.Errorf("after PT_KILL Wait4 = %+v, %v; want killed by SIGKILL", w, err)
 	}
 }
+
+// TestReapHandsBackToInit: a traced zombie whose real parent is gone goes
+// back to init when its debugger reaps it and is freed at once; it must
+// not stay on init's list of children.
+func TestReapHandsBackToInit(t *testing.T) {
+	k, tracer, child := spawnTraced(t)
+	child.oppid = 1 << 30 // a real parent that no longer exists
+	child.zombie = true
+	k.reap(tracer, child)
+	if !child.reaped {
+		t.Fatal("the zombie was not reaped")
+	}
+	for _, c := range k.initp.children {
+		if c == child {
+			t.Fatal("the reaped zombie is still on init's list of children")
+		}
+	}
+	for _, c := range tracer.children {
+		if c == child {
+			t.Fatal("the reaped zombie is still on its debugger's list of children")
+		}
+	}
+	if k.pidMap[child.Pid] != nil {
+		t.Fatal("the reaped zombie's pid is still in use")
+	}
+}
