@@ -20,6 +20,8 @@ const (
 	// collects every changed page; n > 0 collects at most n of them, lowest
 	// addresses first, leaves the others for the next call and returns how
 	// many are left (so a debugger fetches a large delta in bounded pieces).
+	// A guest debugger, which gets the delta in its memory, passes its
+	// buffer instead (guestDelta).
 	PT_PTREC_GETDELTA = abi.PT_PTREC_GETDELTA
 	// PT_PTREC_GETBASES returns fs_base and gs_base of the thread (16 bytes).
 	PT_PTREC_GETBASES = abi.PT_PTREC_GETBASES
@@ -33,6 +35,52 @@ const (
 	// and data are ignored. A 32-bit tracer gets EINVAL (the layout is the
 	// amd64 one only).
 	PT_PTREC_GETSTOP = abi.PT_PTREC_GETSTOP
+)
+
+// guestDelta is PT_PTREC_GETDELTA for a tracer with memory (a guest
+// debugger), whose addr is its buffer: data is the buffer's size in bytes,
+// at least PtrecDeltaPageBytes; the delta is collected with gap
+// PtrecGuestDeltaGap over at most data/PtrecDeltaPageBytes changed pages
+// (their encoding always fits), written at addr, and the call returns its
+// length in bytes (0: nothing changed is left). The buffer is checked
+// before anything is collected, so EFAULT loses no change.
+func guestDelta(p *Process, r *PtraceRequest) (PtraceResult, error) {
+	if r.Data < PtrecDeltaPageBytes {
+		return PtraceResult{}, abi.EINVAL
+	}
+	if p.mem == nil {
+		return PtraceResult{}, nil
+	}
+	pages := min(int64(p.mem.DirtyPages()), r.Data/PtrecDeltaPageBytes)
+	if pages == 0 {
+		return PtraceResult{}, nil
+	}
+	// Probe a byte in every page of the largest output and its last one.
+	size := uint64(pages * PtrecDeltaPageBytes)
+	for off := uint64(0); off < size; off += machine.PageSize {
+		if err := r.Mem.WriteAt(r.Addr+off, []byte{0}); err != nil {
+			return PtraceResult{}, abi.EFAULT
+		}
+	}
+	if err := r.Mem.WriteAt(r.Addr+size-1, []byte{0}); err != nil {
+		return PtraceResult{}, abi.EFAULT
+	}
+	out, _ := AppendDeltaMax(nil, p.mem, PtrecGuestDeltaGap, int(pages))
+	if len(out) > 0 {
+		if err := r.Mem.WriteAt(r.Addr, out); err != nil {
+			return PtraceResult{}, abi.EFAULT // checked above: not reached
+		}
+	}
+	return PtraceResult{Ret: int64(len(out))}, nil
+}
+
+// PtrecDeltaPageBytes bounds the encoding of one changed page in a delta
+// (EncodeDelta with a gap of at least 16: at most 241 ranges of 16-byte
+// headers and 4096-16·240 changed bytes); PtrecGuestDeltaGap is the gap of
+// a guest debugger's PT_PTREC_GETDELTA.
+const (
+	PtrecDeltaPageBytes = machine.PageSize + 16
+	PtrecGuestDeltaGap  = 16
 )
 
 // PtrecMaxDeltaGap is the largest gap PT_PTREC_GETDELTA accepts, and
@@ -935,6 +983,9 @@ func (k *Kernel) cpuPtrace(p *Process, t *Thread, r *PtraceRequest, wrap32 bool)
 		}
 		return PtraceResult{}, nil
 	case PT_PTREC_GETDELTA:
+		if r.Mem != nil {
+			return guestDelta(p, r)
+		}
 		if r.Data < 0 || r.Data > PtrecMaxDeltaGap || r.Addr > PtrecMaxDeltaPages {
 			return PtraceResult{}, abi.EINVAL
 		}

@@ -1,11 +1,13 @@
 package kernel
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"testing"
 
 	"ptrec/kernel/abi"
+	"ptrec/machine"
 )
 
 // fileHost is a Host that serves executables from the host filesystem and
@@ -199,5 +201,75 @@ func TestReapHandsBackToInit(t *testing.T) {
 	}
 	if k.pidMap[child.Pid] != nil {
 		t.Fatal("the reaped zombie's pid is still in use")
+	}
+}
+
+// TestGuestDelta: a debugger with memory gets PT_PTREC_GETDELTA in its
+// buffer (addr, data = size): EINVAL below one page's bound, EFAULT for a
+// buffer that cannot take the largest output without losing any change,
+// and pieces of at most size/PtrecDeltaPageBytes pages whose ranges hold
+// the process's memory, until it returns 0.
+func TestGuestDelta(t *testing.T) {
+	k, tracer, child := spawnTraced(t)
+	if _, err := k.Wait4(tracer, child.Pid, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The debugger's writes below the stack pointer: sparse bytes in five
+	// pages, a run across a page boundary.
+	sp := child.threads[0].cpu.Regs[machine.RSP] &^ (machine.PageSize - 1)
+	for i := uint64(1); i <= 5; i++ {
+		if err := child.mem.Write(sp-i*machine.PageSize+i*40, []byte{byte(i), 0, byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := child.mem.Write(sp-2*machine.PageSize-8, bytes.Repeat([]byte{0x5a}, 16)); err != nil {
+		t.Fatal(err)
+	}
+	changed := child.mem.ChangedPages()
+	if changed < 4 {
+		t.Fatalf("only %d changed pages after exec", changed)
+	}
+	get := func(buf BufferMem, data int64) (PtraceResult, error) {
+		return k.Ptrace(PtraceCaller{P: tracer}, &PtraceRequest{Op: PT_PTREC_GETDELTA, Pid: child.Pid, Data: data, Mem: buf})
+	}
+	if _, err := get(make(BufferMem, 1<<16), PtrecDeltaPageBytes-1); !errors.Is(err, abi.EINVAL) {
+		t.Errorf("a buffer smaller than one page's bound = %v, want EINVAL", err)
+	}
+	if _, err := get(make(BufferMem, PtrecDeltaPageBytes), 3*PtrecDeltaPageBytes); !errors.Is(err, abi.EFAULT) {
+		t.Errorf("a buffer shorter than data = %v, want EFAULT", err)
+	}
+	if n := child.mem.ChangedPages(); n != changed {
+		t.Fatalf("EFAULT consumed changes: %d changed pages, was %d", n, changed)
+	}
+	seen := map[uint64]bool{}
+	for calls := 0; ; calls++ {
+		buf := make(BufferMem, 3*PtrecDeltaPageBytes)
+		res, err := get(buf, int64(len(buf)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Ret == 0 {
+			break
+		}
+		pages := map[uint64]bool{}
+		ok := DecodeDelta(buf[:res.Ret], func(addr uint64, data []byte) {
+			mem := make([]byte, len(data))
+			if err := child.mem.Read(addr, mem); err != nil || !bytes.Equal(mem, data) {
+				t.Errorf("range at %#x (%d bytes) is not the process's memory", addr, len(data))
+			}
+			for a := addr; a < addr+uint64(len(data)); a++ {
+				pages[a/machine.PageSize] = true
+				seen[a/machine.PageSize] = true
+			}
+		})
+		if !ok || len(pages) > 3 {
+			t.Fatalf("piece %d: well formed %v, %d pages (at most 3)", calls, ok, len(pages))
+		}
+		if calls > changed {
+			t.Fatal("GETDELTA does not run dry")
+		}
+	}
+	if len(seen) == 0 || len(seen) > changed {
+		t.Errorf("the pieces cover %d pages of %d changed", len(seen), changed)
 	}
 }
