@@ -287,7 +287,7 @@ func (g *blockGen) inst() {
 	case k < 85: // pushfq; pop r: the flags themselves
 		g.emit(0x9c)
 		g.emit(append(rex(4, 0, d), 0x58+d&7)...)
-	case k < 87: // push r; push r; pop r; pop r (kPush2, kPop2), push rbx and rsp too
+	case k < 87: // push r; push r; pop r; pop r, push rbx and rsp too
 		regs := []uint8{d, RBX, s, g.reg()}
 		if g.rng.Intn(4) == 0 {
 			regs[g.rng.Intn(2)] = RSP // push rsp: not paired

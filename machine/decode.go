@@ -172,13 +172,6 @@ const (
 	kShiftRs // shl/shr/sar (sub 0-2) r8/r16, imm: the count, masked, in imm, 1 to width-1
 	kCmovRM  // cmovcc r, m (4/8): the memory is read whatever the condition
 	kVEX     // a VEX form with a fast path (fastvex.go), else the general executor
-
-	// Block-local: push r; push r (kPush2) or pop r; pop r (kPop2) as one
-	// step when the stack's 16 bytes hit in the TLB within a page, else
-	// the first as kPushR or kPopR; the second keeps its slot, as for
-	// kMovOpn.
-	kPush2
-	kPop2
 )
 
 // ALU operations of the kAlu* kinds.

@@ -21,10 +21,6 @@ import "golang.org/x/arch/x86/x86asm"
 //   - Fused jumps: the flag-setting instruction before the jcc that ends a
 //     block decides the jump itself from its operands (kCmpRRJ ...),
 //     still leaving the lazy flags exactly as the pair would.
-//   - Paired pushes and pops: push r; push r and pop r; pop r run as one
-//     step (kPush2, kPop2) when the 16 bytes of stack hit in the TLB
-//     within one page; the second instruction keeps its slot and is
-//     skipped, or, on a miss, runs on its own after the first.
 //   - Fused moves: a mov r, r followed by a flag-dead operation on the
 //     same register (the two-operand idiom for d = s op x) runs as one
 //     step (kMovOpn), the moved value staying in a host register. The
@@ -217,17 +213,6 @@ func optimize(insts []dinst) {
 			i++
 		}
 	}
-	for i := 0; i+1 < len(insts); i++ {
-		in, next := &insts[i], &insts[i+1]
-		switch {
-		case in.kind == kPushR && next.kind == kPushR && in.args[0].reg&15 != RSP && next.args[0].reg&15 != RSP:
-			in.kind = kPush2
-			i++
-		case in.kind == kPopR && next.kind == kPopR:
-			in.kind = kPop2
-			i++
-		}
-	}
 	if n := len(insts); n >= 2 && insts[n-1].kind == kJcc {
 		if k := fusedKind(insts[n-2].kind); k != kSlow {
 			in := &insts[n-2]
@@ -277,37 +262,4 @@ func (c *CPU) block(rip uint64) (*block, bool) {
 	cp.blocks = append(cp.blocks, b)
 	cp.bidx[rip&0xfff] = uint16(len(cp.blocks))
 	return b, true
-}
-
-// push2 executes push a; push b (kPush2) if the 16 bytes below RSP hit in
-// the write TLB within one page, reporting whether it did; if not, nothing
-// changed. Neither register is RSP.
-func (c *CPU) push2(a, b *dinst) bool {
-	sp := c.Regs[RSP] - 16
-	e := &c.wtlb[(sp>>12)&c.tlbMask]
-	off := sp & 0xfff
-	if e.pn != sp>>12 || off > PageSize-16 {
-		return false
-	}
-	le.PutUint64(e.buf.b[off+8:], c.Regs[a.args[0].reg&15])
-	le.PutUint64(e.buf.b[off:], c.Regs[b.args[0].reg&15])
-	c.Regs[RSP] = sp
-	return true
-}
-
-// pop2 executes pop a; pop b (kPop2) if the 16 bytes at RSP hit in the
-// read TLB within one page, reporting whether it did; if not, nothing
-// changed. Neither register is RSP (kPopR excludes it).
-func (c *CPU) pop2(a, b *dinst) bool {
-	sp := c.Regs[RSP]
-	e := &c.rtlb[(sp>>12)&c.tlbMask]
-	off := sp & 0xfff
-	if e.pn != sp>>12 || off > PageSize-16 {
-		return false
-	}
-	v, w := le.Uint64(e.buf.b[off:]), le.Uint64(e.buf.b[off+8:])
-	c.Regs[RSP] = sp + 16
-	c.Regs[a.args[0].reg&15] = v
-	c.Regs[b.args[0].reg&15] = w
-	return true
 }

@@ -1,16 +1,10 @@
 package machine
 
-import (
-	"math/bits"
+import "golang.org/x/arch/x86/x86asm"
 
-	"golang.org/x/arch/x86/x86asm"
-)
-
-// Fast paths of less common integer forms (kBtR, kCdq, kShiftRs, kBitScan,
-// kCmovRM, kDivR), called from Run: out of line, as Run must stay small
-// enough for the compiler to inline its memory accesses. Each leaves
-// exactly the state the general executor does; the tests in
-// fastint_test.go compare them on random operands.
+// Fast paths of less common integer forms (kBtR, kCdq, kShiftRs), called
+// from Run. Each leaves exactly the state the general executor does; the
+// tests in fastint_test.go compare them on random operands.
 
 // btR executes kBtR: bt, bts, btr or btc (sub 0-3) of a register with a
 // register or immediate bit offset. CF is the selected bit; the other
@@ -74,53 +68,5 @@ func (c *CPU) shiftSmall(in *dinst) {
 	c.fsh, c.fa, c.fb, c.fr = sh, a, cnt, r
 }
 
-// bitScanR executes kBitScan; false is a fault (in c.pend).
-func (c *CPU) bitScanR(in *dinst) bool {
-	s := in.args[1]
-	v := c.Regs[s.reg&15] & (^uint64(0) >> (in.sh & 63))
-	if s.kind == akMem {
-		var ok bool
-		if v, ok = c.rd(c.eaFast(in), s.size); !ok {
-			return false
-		}
-	}
-	c.bitScan(x86asm.Op(in.op), in.args[0], v)
-	return true
-}
-
-// cmovRM executes kCmovRM; false is a fault (in c.pend).
-func (c *CPU) cmovRM(in *dinst) bool {
-	d := in.args[0]
-	v, ok := c.rd(c.eaFast(in), d.size)
-	if !ok {
-		return false
-	}
-	if c.cond(in.cc) {
-		c.Regs[d.reg&15] = v
-	} else {
-		c.Regs[d.reg&15] &= ^uint64(0) >> (in.sh & 63)
-	}
-	return true
-}
-
-// divR executes kDivR: div r32 or r64; false is #DE (in c.pend).
-func (c *CPU) divR(in *dinst) bool {
-	v := c.Regs[in.args[0].reg&15]
-	if in.sh == 0 {
-		hi := c.Regs[RDX]
-		if v == 0 || hi >= v {
-			c.pend = Exit{Reason: ExitDE}
-			return false
-		}
-		c.Regs[RAX], c.Regs[RDX] = bits.Div64(hi, c.Regs[RAX], v)
-		return true
-	}
-	v &= 0xffffffff
-	n := c.Regs[RDX]<<32 | c.Regs[RAX]&0xffffffff
-	if v == 0 || n/v > 0xffffffff {
-		c.pend = Exit{Reason: ExitDE}
-		return false
-	}
-	c.Regs[RAX], c.Regs[RDX] = n/v, n%v
-	return true
-}
+// bitScanOp is the op of a kBitScan instruction.
+func bitScanOp(in *dinst) x86asm.Op { return x86asm.Op(in.op) }

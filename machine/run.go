@@ -16,10 +16,6 @@ import (
 // single-stepping, execute breakpoints or watchpoints are on; the page has
 // a software breakpoint), Run executes one plain instruction from the
 // page's instruction cache at a time, with no block-local optimization.
-//
-// Run is kept below the compiler's size for big functions (into which it
-// inlines only the tiniest calls): rarer kinds and the general path are
-// out of line, so the TLB hits (rd8, wr8, rd1, ...) and eaFast inline here.
 func (c *CPU) Run(budget uint64) (ex Exit) {
 	c.syncTLB()
 	c.fetchPN = ^uint64(0)
@@ -112,15 +108,31 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 		if one || uint64(len(insts)) > budget {
 			cur = nil
 			// One plain instruction.
-			if !c.oneInst(rip, bpPage) {
-				return c.pend
+			var in *dinst
+			if rip>>12 == c.fetchPN {
+				if ix := c.fetchCP.idx[rip&0xfff]; ix != 0 {
+					in = &c.fetchCP.insts[ix-1]
+				}
 			}
-			insts, end = c.oneBlk[:], rip+uint64(c.oneBlk[0].len)
+			if in == nil {
+				var ok bool
+				if in, ok = c.fetch(rip); !ok {
+					return c.pend
+				}
+			}
+			if bpPage {
+				c.fetchPN = ^uint64(0) // check every instruction of this page
+			}
+			c.oneBlk[0] = *in
+			insts, end = c.oneBlk[:], rip+uint64(in.len)
 		}
 		var tf bool
 		if slow {
-			if c.execBPOn && c.rflags&FlagRF == 0 && c.execHit(rip) {
-				return Exit{Reason: ExitDebug}
+			if c.execBPOn && c.rflags&FlagRF == 0 {
+				if hit := c.execBreak(rip); hit != 0 {
+					c.DR[6] = c.DR[6]&^0xf | hit
+					return Exit{Reason: ExitDebug}
+				}
 			}
 			tf = c.rflags&FlagTF != 0
 			c.dr6hit = 0
@@ -522,11 +534,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.Regs[RSP] += 8
 				nrip = t
 
-			case kPushR, kPush2:
-				if in.kind == kPush2 && c.push2(in, &insts[i+1]) {
-					i++
-					break
-				}
+			case kPushR:
 				sp := c.Regs[RSP] - 8
 				v := c.Regs[in.args[0].reg&15]
 				if !c.wr8(sp, v) {
@@ -540,11 +548,7 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 					}
 				}
 				c.Regs[RSP] = sp
-			case kPopR, kPop2:
-				if in.kind == kPop2 && c.pop2(in, &insts[i+1]) {
-					i++
-					break
-				}
+			case kPopR:
 				v, ok := c.rd8(c.Regs[RSP])
 				if !ok {
 					if v, ok = c.rd(c.Regs[RSP], 8); !ok {
@@ -682,8 +686,22 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.Regs[RAX], c.Regs[RDX] = lo, hi
 				c.fk, c.fsh, c.fr, c.fcf = fkMul, 0, lo, hi != 0
 			case kDivR:
-				if !c.divR(in) {
-					return c.fault(in, i)
+				v := c.Regs[in.args[0].reg&15]
+				if in.sh == 0 {
+					hi := c.Regs[RDX]
+					if v == 0 || hi >= v {
+						c.pend = Exit{Reason: ExitDE}
+						return c.fault(in, i)
+					}
+					c.Regs[RAX], c.Regs[RDX] = bits.Div64(hi, c.Regs[RAX], v)
+				} else {
+					v &= 0xffffffff
+					n := c.Regs[RDX]<<32 | c.Regs[RAX]&0xffffffff
+					if v == 0 || n/v > 0xffffffff {
+						c.pend = Exit{Reason: ExitDE}
+						return c.fault(in, i)
+					}
+					c.Regs[RAX], c.Regs[RDX] = n/v, n%v
 				}
 			case kNotR:
 				d := in.args[0].reg & 15
@@ -695,9 +713,15 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				c.Regs[d] = r
 				c.fk, c.fsh, c.fa, c.fb, c.fr = fkSub, in.sh, 0, a, r
 			case kBitScan:
-				if !c.bitScanR(in) {
-					return c.fault(in, i)
+				s := in.args[1]
+				v := c.Regs[s.reg&15] & (^uint64(0) >> (in.sh & 63))
+				if s.kind == akMem {
+					var ok bool
+					if v, ok = c.rd(c.eaFast(in), s.size); !ok {
+						return c.fault(in, i)
+					}
 				}
+				c.bitScan(bitScanOp(in), in.args[0], v)
 			case kBtR:
 				c.btR(in)
 			case kCdq:
@@ -705,8 +729,15 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			case kShiftRs:
 				c.shiftSmall(in)
 			case kCmovRM:
-				if !c.cmovRM(in) {
+				d := in.args[0]
+				v, ok := c.rd(c.eaFast(in), d.size)
+				if !ok {
 					return c.fault(in, i)
+				}
+				if c.cond(in.cc) {
+					c.Regs[d.reg&15] = v
+				} else {
+					c.Regs[d.reg&15] &= ^uint64(0) >> (in.sh & 63)
 				}
 			default:
 				if in.kind == kSSE && c.sseFast(in) || in.kind == kIncDecM && c.incDecMem(in) || in.kind == kVEX && c.vexFast(in) {
@@ -714,7 +745,18 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 				}
 				// The general executor. It sees RIP at the instruction.
 				next := in.pc + uint64(in.len)
-				st := c.general(in, i, next)
+				c.RIP = in.pc
+				c.inExec = int32(i + 1)
+				var st int
+				switch x86asm.Op(in.op) {
+				case x86asm.MOV:
+					st = c.opMov(in, next)
+				case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
+					st = c.opAlu(in, next)
+				default:
+					st = c.exec(in, next)
+				}
+				c.inExec = 0
 				switch st {
 				case stFault:
 					return c.fault(in, i)
@@ -743,75 +785,18 @@ func (c *CPU) Run(budget uint64) (ex Exit) {
 			c.rflags &^= FlagRF
 			slow = c.watchOn || c.execBPOn || c.rflags&FlagTF != 0
 			if tf || c.dr6hit != 0 {
-				return c.stepTrap(tf)
+				c.DR[6] = c.DR[6]&^0xf | c.dr6hit
+				if tf {
+					c.DR[6] |= 1 << 14
+				}
+				if c.dr6hit != 0 {
+					return Exit{Reason: ExitDebug}
+				}
+				return Exit{Reason: ExitSingleStep}
 			}
 		}
 	}
 	return Exit{Reason: ExitBudget}
-}
-
-// oneInst puts the plain instruction at rip in c.oneBlk, from the page's
-// instruction cache or decoded; false is an exit (in c.pend). On a page
-// with software breakpoints, the next instruction must be looked at again.
-func (c *CPU) oneInst(rip uint64, bpPage bool) bool {
-	var in *dinst
-	if rip>>12 == c.fetchPN {
-		if ix := c.fetchCP.idx[rip&0xfff]; ix != 0 {
-			in = &c.fetchCP.insts[ix-1]
-		}
-	}
-	if in == nil {
-		var ok bool
-		if in, ok = c.fetch(rip); !ok {
-			return false
-		}
-	}
-	if bpPage {
-		c.fetchPN = ^uint64(0) // check every instruction of this page
-	}
-	c.oneBlk[0] = *in
-	return true
-}
-
-// execHit reports whether an execute breakpoint hits at rip, setting DR6.
-func (c *CPU) execHit(rip uint64) bool {
-	hit := c.execBreak(rip)
-	if hit != 0 {
-		c.DR[6] = c.DR[6]&^0xf | hit
-	}
-	return hit != 0
-}
-
-// stepTrap sets DR6 for the trap after an instruction run with TF set
-// (tf) or that hit data watchpoints (c.dr6hit), and returns the exit.
-func (c *CPU) stepTrap(tf bool) Exit {
-	c.DR[6] = c.DR[6]&^0xf | c.dr6hit
-	if tf {
-		c.DR[6] |= 1 << 14
-	}
-	if c.dr6hit != 0 {
-		return Exit{Reason: ExitDebug}
-	}
-	return Exit{Reason: ExitSingleStep}
-}
-
-// general executes in, the i'th instruction of its block, with the
-// general executor, which sees RIP at the instruction and finds the
-// address of the next in next, and returns its status.
-func (c *CPU) general(in *dinst, i int, next uint64) int {
-	c.RIP = in.pc
-	c.inExec = int32(i + 1)
-	var st int
-	switch x86asm.Op(in.op) {
-	case x86asm.MOV:
-		st = c.opMov(in, next)
-	case x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST, x86asm.ADC, x86asm.SBB:
-		st = c.opAlu(in, next)
-	default:
-		st = c.exec(in, next)
-	}
-	c.inExec = 0
-	return st
 }
 
 // fault stops Run at instruction in, which did not retire, after the i
