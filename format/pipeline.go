@@ -33,6 +33,10 @@ const (
 	// A larger one is compressed and written on the caller's goroutine
 	// once the queue is empty, without a copy.
 	maxQueuedPayload = 2 << 20
+	// smallFrame is the payload size below which the caller compresses
+	// a queued frame itself: handing it to a worker would cost more than
+	// compressing it. It still waits in the queue for the frames before.
+	smallFrame = 16 << 10
 	// maxRetained bounds the buffer capacity kept for reuse by idle jobs:
 	// the payload and frame buffers of a full queue.
 	maxRetained = 2*maxQueuedBytes + 1<<20
@@ -122,6 +126,9 @@ func (p *pipeline) work() {
 	for p.next < len(p.q) {
 		j := p.q[p.next]
 		p.next++
+		if j.done { // compressed by the caller (smallFrame)
+			continue
+		}
 		p.busy++
 		p.mu.Unlock()
 		compressFrame(p.comp, j)
@@ -209,9 +216,19 @@ func (w *Writer) queue(h frameHeader, raw []byte, chunk bool) error {
 	} else {
 		j.raw = append(j.raw[:0], raw...)
 	}
+	if len(j.raw) < smallFrame && !chunk {
+		p.mu.Unlock()
+		compressFrame(p.comp, j)
+		p.mu.Lock()
+		j.done = true
+		p.done.Add(1)
+		if p.next == len(p.q) {
+			p.next++ // nothing for a worker to claim
+		}
+	}
 	p.q = append(p.q, j)
 	p.bytes += len(j.raw)
-	if p.workers < p.max && len(p.q)-p.next > p.workers-p.busy {
+	if !j.done && p.workers < p.max && len(p.q)-p.next > p.workers-p.busy {
 		p.workers++
 		p.wg.Add(1)
 		go p.work()

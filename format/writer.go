@@ -128,7 +128,9 @@ func (w *Writer) init(dst io.Writer, hdr Header, opts []WriterOption) error {
 		o(&w.cfg)
 	}
 	if w.cfg.compress {
-		z, err := newZstdCompressor(max(w.cfg.workers, 1))
+		// One block encoder per worker, and one for the caller (small
+		// frames, the index).
+		z, err := newZstdCompressor(w.cfg.workers + 1)
 		if err != nil {
 			return err
 		}
