@@ -26,7 +26,7 @@ const (
 	// maxQueuedBytes bounds the raw payload bytes of queued frames
 	// (waiting, being compressed, or compressed and not yet written):
 	// Write waits for the head of the queue when a frame does not fit.
-	maxQueuedBytes = 4 << 20
+	maxQueuedBytes = 2 << 20
 	// maxQueuedJobs bounds the number of queued frames.
 	maxQueuedJobs = 16
 	// maxQueuedPayload is the largest payload that is queued (copied).
@@ -40,8 +40,13 @@ const (
 	// maxRetained bounds the buffer capacity kept for reuse by idle jobs:
 	// the payload and frame buffers of a full queue.
 	maxRetained = 2*maxQueuedBytes + 1<<20
-	// maxWorkers caps the default number of compression goroutines.
-	maxWorkers = 4
+	// maxWorkers caps the default number of compression goroutines: one.
+	// Each worker has a zstd encoder and frames in flight, and peak RSS
+	// must stay within the guest's + 64 MiB: recording gcheavy took
+	// 80-85 MiB with two workers and a 4 MiB queue, 74-75 with one and
+	// 2 MiB, 69-70 synchronous (its native RSS is 12 MiB); one worker
+	// already takes compression off the guest's path on two cores.
+	maxWorkers = 1
 )
 
 // defaultConcurrency is the number of compression goroutines a Writer uses

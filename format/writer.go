@@ -26,12 +26,12 @@ func WithCompression(on bool) WriterOption {
 
 // WithConcurrency sets how many goroutines compress frames while the
 // caller goes on writing events: 0 compresses on the caller's goroutine, in
-// Write, Flush and Close (a synchronous Writer). The default is
-// GOMAXPROCS, at most 4, and 0 when GOMAXPROCS is 1. Without compression
-// the Writer is synchronous whatever this says.
+// Write, Flush and Close (a synchronous Writer). The default is one
+// worker, and 0 when GOMAXPROCS is 1 (maxWorkers says why not more).
+// Without compression the Writer is synchronous whatever this says.
 //
 // The file is the same byte for byte either way. A concurrent Writer holds
-// a bounded amount of work in flight (4 MiB of payloads, 16 frames; a blob
+// a bounded amount of work in flight (2 MiB of payloads, 16 frames; a blob
 // over 2 MiB is compressed on the caller's goroutine once the earlier
 // frames are out) and writes to the underlying writer only from inside its
 // own methods, so the file lags behind the events by at most that much
