@@ -297,24 +297,37 @@ func TestHostileGuests(t *testing.T) {
 	}
 }
 
+// TestMaxTraceSize: a guest that writes memory with a syscall every 64 KiB
+// (spin mem: pseudo-random, incompressible) reaches the limit long before it
+// ends; the trace must stop within it, finished. With 8M it used to end
+// 23 KB over (and 32M 3.8 MB over): the page budget's delta between two
+// checks was not kept free.
 func TestMaxTraceSize(t *testing.T) {
-	work := t.TempDir()
-	trace := filepath.Join(work, "t.ptrec")
-	const limit = 400 << 10
-	// A guest that writes 64 MiB of memory with a syscall every 64 KiB:
-	// its memory deltas reach the limit long before it ends.
-	r := runIn(t, work, "", ptrecBin, "record", "-o", trace, "--max-trace-size", "400K", "--",
-		filepath.Join(repoRoot, "testdata/bin/spin.musl"), "mem", "64")
-	if r.code != 137 || !strings.Contains(r.stderr, "trace size limit reached") {
-		t.Fatalf("record --max-trace-size: exit %d, stderr %q; want 137 and the limit named", r.code, r.stderr)
-	}
-	st, err := os.Stat(trace)
-	if err != nil || st.Size() > limit {
-		t.Fatalf("trace size %v (%v), limit %d", st.Size(), err, limit)
-	}
-	info := infoJSON(t, trace)
-	if info["truncated"] == true {
-		t.Errorf("trace stopped by its size limit was not finished: %v", info)
+	for _, tc := range []struct {
+		flag  string
+		limit int64
+		mb    string
+	}{
+		{"400K", 400 << 10, "64"},
+		{"8M", 8 << 20, "48"},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			work := t.TempDir()
+			trace := filepath.Join(work, "t.ptrec")
+			r := runIn(t, work, "", ptrecBin, "record", "-o", trace, "--max-trace-size", tc.flag, "--",
+				filepath.Join(repoRoot, "testdata/bin/spin.musl"), "mem", tc.mb)
+			if r.code != 137 || !strings.Contains(r.stderr, "trace size limit reached") {
+				t.Fatalf("record --max-trace-size: exit %d, stderr %q; want 137 and the limit named", r.code, r.stderr)
+			}
+			st, err := os.Stat(trace)
+			if err != nil || st.Size() > tc.limit {
+				t.Fatalf("trace size %v (%v), limit %d", st.Size(), err, tc.limit)
+			}
+			info := infoJSON(t, trace)
+			if info["truncated"] == true {
+				t.Errorf("trace stopped by its size limit was not finished: %v", info)
+			}
+		})
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"ptrec/kernel"
 	"ptrec/kernel/abi"
 	"ptrec/kernel/hostos"
-	"ptrec/machine"
 	"ptrec/record"
 )
 
@@ -207,7 +206,7 @@ func runRecord(s streams, o *recordOptions, args []string) error {
 		// changed an eighth of the limit in pages, so that what it logs
 		// between two checks stays small.
 		ro.SyslogBatch = traceLimitSyslogBatch
-		ro.SyslogPages = int(max(16, o.sb.traceLimit/8/machine.PageSize))
+		ro.SyslogPages = o.sb.limitSyslogPages()
 	}
 
 	var sink record.Sink

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ptrec/format"
 	"ptrec/kernel"
+	"ptrec/machine"
 	"ptrec/record"
 )
 
@@ -218,13 +220,25 @@ func (c countingWriter) Write(p []byte) (int, error) {
 // size), the final events, the index and the footer.
 const traceReserve = 256<<10 + 64<<10
 
+// limitSyslogPages is the syscall log's page budget under --max-trace-size:
+// the guest stops (and the size is checked) once it has changed an eighth
+// of the limit in pages.
+func (o *sandboxOptions) limitSyslogPages() int {
+	return int(max(16, o.traceLimit/8/machine.PageSize))
+}
+
 // stopForSize reports whether the recording must stop now to stay within
 // --max-trace-size; it is polled with the interrupt check between stops.
+// Until the next check the guest may add a memory delta of up to the page
+// budget (at most PageSize+16 bytes a page, and a frame header a MiB of
+// it, even incompressible): that is kept free too.
 func (o *sandboxOptions) stopForSize() bool {
 	if o.traceLimit == 0 {
 		return false
 	}
-	if o.traceBytes.Load()+traceReserve >= o.traceLimit {
+	delta := int64(o.limitSyslogPages()) * (machine.PageSize + 16)
+	delta += delta>>20*(format.FrameHeaderSize+64) + format.FrameHeaderSize + 64
+	if o.traceBytes.Load()+traceReserve+delta >= o.traceLimit {
 		o.traceFull.Store(true)
 		return true
 	}
