@@ -26,6 +26,11 @@ type Config struct {
 	Quantum uint64
 	// MaxInsns stops the run when the global instruction count reaches it (0: no limit).
 	MaxInsns uint64
+	// Interrupt, if set, is asked between scheduling slices with the
+	// global instruction count; when it says true, RunUntil returns
+	// ErrInterrupted there (a recorder's Ctrl-C while the guest computes
+	// without stops; replay ends at the same count).
+	Interrupt func(icount uint64) bool
 }
 
 // Kernel is the emulated operating system: processes, threads, the
@@ -83,6 +88,9 @@ var ErrDeadlock = errors.New("kernel: deadlock: every thread is blocked and noth
 
 // ErrInsnLimit is returned when the instruction limit is reached.
 var ErrInsnLimit = errors.New("kernel: instruction limit reached")
+
+// ErrInterrupted is returned when Config.Interrupt asked to end the run.
+var ErrInterrupted = errors.New("kernel: interrupted")
 
 // New returns a kernel with an init process (pid 1).
 func New(cfg Config) *Kernel {
@@ -249,6 +257,9 @@ func (k *Kernel) RunUntil(done func() bool) error {
 			return ErrInsnLimit
 		}
 		t, budget := k.rc.takeCont()
+		if t == nil && k.cfg.Interrupt != nil && k.cfg.Interrupt(k.icount) {
+			return ErrInterrupted // between slices (not inside a replay stop's)
+		}
 		if t == nil {
 			if len(k.sleepers) > 0 {
 				k.wakeSleepers()

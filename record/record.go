@@ -216,7 +216,10 @@ type Session struct {
 	child  *kernel.Process
 	sink   Sink
 	host   *loggingHost
-	events uint64
+	// interrupted: Options.Interrupted said so and the run is being ended
+	// (every guest process killed; the loop reaps them).
+	interrupted bool
+	events      uint64
 
 	// Events reused by every request and stop (the sink keeps no payload).
 	kreq       kernel.PtraceRequest
@@ -261,7 +264,14 @@ func Record(o Options, sink Sink) (Result, error) {
 	}
 	s.flusher, _ = sink.(Flusher)
 	s.host = &loggingHost{real: o.Host, sink: s}
-	s.k = kernel.New(kernel.Config{Host: s.host, Facts: o.Facts, Logger: o.Logger, Warn: o.Warn, Strict: o.Strict, MaxInsns: o.MaxInsns})
+	kcfg := kernel.Config{Host: s.host, Facts: o.Facts, Logger: o.Logger, Warn: o.Warn, Strict: o.Strict, MaxInsns: o.MaxInsns}
+	if o.Interrupted != nil {
+		// Also between scheduling slices, so that a guest computing
+		// without stops ends too; the PtraceKillAll marker then carries
+		// the count, where replay's kernel stops as well.
+		kcfg.Interrupt = func(uint64) bool { return !s.interrupted && o.Interrupted() }
+	}
+	s.k = kernel.New(kcfg)
 	s.host.k = s.k
 	s.tracer = s.k.NewTracerProcess("ptrec")
 	child, err := s.k.Spawn(s.tracer, kernel.SpawnOptions{Path: o.Path, Argv: o.Argv, Envp: o.Envp, TraceMe: !o.Untraced})
@@ -464,15 +474,17 @@ func (s *Session) loop() (Result, error) {
 		return Result{}, fmt.Errorf("record: unknown stop policy %q", o.Stops)
 	}
 	res := Result{Reason: "exited"}
-	interrupted := false
+	interrupt := func() error {
+		s.interrupted = true
+		res.Reason = "interrupted"
+		return s.killAll()
+	}
 	for {
 		if s.host.err != nil {
 			return res, s.host.err
 		}
-		if !interrupted && o.Interrupted != nil && o.Interrupted() {
-			interrupted = true
-			res.Reason = "interrupted"
-			if err := s.killAll(); err != nil {
+		if !s.interrupted && o.Interrupted != nil && o.Interrupted() {
+			if err := interrupt(); err != nil {
 				return res, err
 			}
 		}
@@ -485,6 +497,12 @@ func (s *Session) loop() (Result, error) {
 		if errors.Is(err, kernel.ErrInsnLimit) {
 			res.Reason = "limit"
 			if err := s.killAll(); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if errors.Is(err, kernel.ErrInterrupted) {
+			if err := interrupt(); err != nil {
 				return res, err
 			}
 			continue
@@ -562,7 +580,7 @@ func (s *Session) loop() (Result, error) {
 				sig = 0 // our own single step
 			}
 		}
-		if interrupted {
+		if s.interrupted {
 			if _, err := s.request(abi.PT_KILL, w.Pid, 1, 0, nil); err != nil && !errors.Is(err, abi.ESRCH) {
 				return res, err
 			}

@@ -250,7 +250,7 @@ func New(rd *format.Reader, o Options) (*Replayer, error) {
 			maxInsns, _ = strconv.ParseUint(kv.Value, 10, 64)
 		}
 	}
-	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts, MaxInsns: maxInsns})
+	r.k = kernel.New(kernel.Config{Host: replayHost{r}, Facts: facts, MaxInsns: maxInsns, Interrupt: r.killedHere})
 	r.tracer = r.k.NewTracerProcess("ptrec")
 	child, err := r.k.Spawn(r.tracer, kernel.SpawnOptions{Path: h.Path, Argv: h.Argv, Envp: h.Envp, TraceMe: true})
 	if r.err != nil {
@@ -329,8 +329,9 @@ func (r *Replayer) forward(stopEvent uint64) (stopWhy, error) {
 			if err == nil && abi.WaitStatus(w.Status).Stopped() {
 				_, err = r.k.Wait4(r.tracer, w.Pid, abi.WALL|abi.WNOHANG)
 			}
-			if errors.Is(err, kernel.ErrInsnLimit) {
-				// The recording's --max-insns: the marker follows.
+			if errors.Is(err, kernel.ErrInsnLimit) || errors.Is(err, kernel.ErrInterrupted) {
+				// The recording's --max-insns, or its interrupt between
+				// two slices (killedHere): the marker follows.
 				l.needWait = false
 				continue
 			}
@@ -674,3 +675,12 @@ func readAuxv(p *kernel.Process) []byte {
 
 // Auxv returns the recorded program's auxiliary vector (as /proc/PID/auxv).
 func (r *Replayer) Auxv() []byte { return r.auxv }
+
+// killedHere is the replay kernel's Config.Interrupt: the recorder was
+// interrupted between two scheduling slices at instruction icount when the
+// next event is its PtraceKillAll marker at that count (every input before
+// it has been consumed by then).
+func (r *Replayer) killedHere(icount uint64) bool {
+	ev, err := r.s.peek()
+	return err == nil && ev.Kind == format.KindRequest && ev.Request.Op == kernel.PtraceKillAll && ev.Icount == icount
+}

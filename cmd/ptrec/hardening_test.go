@@ -334,11 +334,21 @@ func TestMaxTraceSize(t *testing.T) {
 // TestSignalFinishesTrace: SIGINT and SIGTERM during record stop the guest,
 // finish the trace (index and footer) and exit 128+signal.
 func TestSignalFinishesTrace(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		sig   syscall.Signal
+		guest []string
+	}{
+		{syscall.SIGINT, []string{"forever"}},
+		{syscall.SIGTERM, []string{"forever"}},
+		// No syscall, so no stop, for minutes: the interrupt is taken
+		// between two scheduling slices, and replay kills there too.
+		{syscall.SIGINT, []string{"cpu", "100000000000"}},
+	} {
+		t.Run(tc.sig.String()+"/"+tc.guest[0], func(t *testing.T) {
+			sig := tc.sig
 			work := t.TempDir()
 			trace := filepath.Join(work, "t.ptrec")
-			cmd := exec.Command(ptrecBin, "record", "-o", trace, "--", filepath.Join(repoRoot, "testdata/bin/spin.musl"), "forever")
+			cmd := exec.Command(ptrecBin, append([]string{"record", "-o", trace, "--", filepath.Join(repoRoot, "testdata/bin/spin.musl")}, tc.guest...)...)
 			var se bytes.Buffer
 			cmd.Stderr = &se
 			if err := cmd.Start(); err != nil {
@@ -351,8 +361,17 @@ func TestSignalFinishesTrace(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+			time.Sleep(100 * time.Millisecond) // into the guest's loop
 			cmd.Process.Signal(sig)
-			err := cmd.Wait()
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("record still running 60 s after %v", sig)
+			}
 			code := cmd.ProcessState.ExitCode()
 			if want := 128 + int(sig); code != want {
 				t.Fatalf("record after %v: exit %d (%v), want %d\n%s", sig, code, err, want, se.String())
@@ -364,6 +383,9 @@ func TestSignalFinishesTrace(t *testing.T) {
 			}
 			if !strings.Contains(fmt.Sprint(info), "interrupted") {
 				t.Errorf("info does not say the run was interrupted: %v", info)
+			}
+			if r := runIn(t, work, "", ptrecBin, "replay", trace); r.code != 128+int(syscall.SIGKILL) {
+				t.Errorf("replay of the interrupted trace: exit %d, want %d (the guest's SIGKILL)\n%s", r.code, 128+int(syscall.SIGKILL), r.stderr)
 			}
 		})
 	}
