@@ -258,6 +258,8 @@ func (c *CPU) vexFast(in *dinst) bool {
 		if !l256 {
 			a1, b1 = vec{}, vec{}
 		}
+		// ptestFlags, inline: it is over the inlining budget, and this
+		// is the fast path.
 		f := uint64(0)
 		if a0[0]&b0[0]|a0[1]&b0[1]|a1[0]&b1[0]|a1[1]&b1[1] == 0 {
 			f |= FlagZF

@@ -652,14 +652,7 @@ func (c *CPU) vecBinary(in *dinst, next uint64) int {
 			r = pmovx(op, vecOf(t))
 		}
 	case x86asm.PTEST:
-		f := uint64(0)
-		if a[0]&b[0] == 0 && a[1]&b[1] == 0 {
-			f |= FlagZF
-		}
-		if ^a[0]&b[0] == 0 && ^a[1]&b[1] == 0 {
-			f |= FlagCF
-		}
-		c.setArith(f)
+		c.setArith(ptestFlags(a, vec{}, b, vec{}))
 		c.RIP = next
 		return stOK
 	case x86asm.PBLENDVB, x86asm.BLENDVPS, x86asm.BLENDVPD:
@@ -1102,4 +1095,18 @@ func vecLanes(op x86asm.Op, a, b vec) (r vec, ok bool) {
 		return vec{}, false
 	}
 	return r, true
+}
+
+// ptestFlags is what (v)ptest sets: ZF when a AND b is zero, CF when
+// (NOT a) AND b is zero, over the low (a0, b0) and high (a1, b1) lanes
+// (zero for 128 bits); the other arithmetic flags are cleared.
+func ptestFlags(a0, a1, b0, b1 vec) uint64 {
+	f := uint64(0)
+	if a0[0]&b0[0]|a0[1]&b0[1]|a1[0]&b1[0]|a1[1]&b1[1] == 0 {
+		f |= FlagZF
+	}
+	if ^a0[0]&b0[0]|^a0[1]&b0[1]|^a1[0]&b1[0]|^a1[1]&b1[1] == 0 {
+		f |= FlagCF
+	}
+	return f
 }

@@ -376,14 +376,7 @@ func (c *CPU) execVEX(in *dinst, next uint64) int {
 		if !l256 {
 			a1 = vec{}
 		}
-		f := uint64(0)
-		if a0[0]&b0[0]|a0[1]&b0[1]|a1[0]&b1[0]|a1[1]&b1[1] == 0 {
-			f |= FlagZF
-		}
-		if ^a0[0]&b0[0]|^a0[1]&b0[1]|^a1[0]&b1[0]|^a1[1]&b1[1] == 0 {
-			f |= FlagCF
-		}
-		c.setArith(f)
+		c.setArith(ptestFlags(a0, a1, b0, b1))
 	case vxBcast:
 		s := in.args[1]
 		if s.kind == akXMM {
